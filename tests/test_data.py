@@ -1,28 +1,29 @@
 import numpy as np
 import pytest
 
-from inputs import data
+from inputs import corpus
+from inputs import text
 
 
 def test_tokenize_lowercases_and_removes_line_breaks_and_punctuation():
-    assert data.tokenize("A <br />Great film!<br/>It's <BR>10/10.") == ["a", "great", "film", "its", "1010"]
+    assert text.tokenize("A <br />Great film!<br/>It's <BR>10/10.") == ["a", "great", "film", "its", "1010"]
 
 
 def test_tokenize_splits_on_any_ascii_whitespace_and_drops_empties():
-    assert data.tokenize("  one\ttwo\n\nthree  ") == ["one", "two", "three"]
+    assert text.tokenize("  one\ttwo\n\nthree  ") == ["one", "two", "three"]
 
 
 def test_vocabulary_is_by_frequency_with_alphabetical_ties():
     tokens = [["b", "a", "c"], ["a", "b"], ["a", "d"]]
-    assert data.build_vocabulary(tokens, vocab_size=5) == ("a", "b", "c")
+    assert corpus.build_vocabulary(tokens, vocab_size=5) == ("a", "b", "c")
 
 
 def test_encode_keeps_the_last_tokens_and_pads_on_the_left():
     index = {"good": 2, "film": 3}
-    assert data.encode(["good", "film"], index, 4).tolist() == [0, 0, 2, 3]
-    assert data.encode(["film", "good", "unknown", "film", "good"], index, 3).tolist() == [1, 3, 2]
-    assert data.encode([], index, 3).tolist() == [0, 0, 0]
-    assert data.encode(["good"], index, 3).dtype == np.int32
+    assert text.encode(["good", "film"], index, 4).tolist() == [0, 0, 2, 3]
+    assert text.encode(["film", "good", "unknown", "film", "good"], index, 3).tolist() == [1, 3, 2]
+    assert text.encode([], index, 3).tolist() == [0, 0, 0]
+    assert text.encode(["good"], index, 3).dtype == np.int32
 
 
 def test_encoding_matches_keras_pad_sequences_defaults():
@@ -30,18 +31,18 @@ def test_encoding_matches_keras_pad_sequences_defaults():
 
     sequences = [[5, 6, 7, 8, 9], [4], []]
     index = {str(i): i for i in range(2, 10)}
-    ours = np.stack([data.encode([str(i) for i in seq], index, 3) for seq in sequences])
+    ours = np.stack([text.encode([str(i) for i in seq], index, 3) for seq in sequences])
     assert ours.tolist() == pad_sequences(sequences, maxlen=3).tolist()
 
 
 def test_split_is_stratified_seeded_and_exact():
     labels = np.array([0] * 60 + [1] * 40)
-    train, val = data.stratified_split(labels, 50, 20, seed=1)
+    train, val = corpus.stratified_split(labels, 50, 20, seed=1)
     assert len(train) == 50 and len(val) == 20 and not set(train) & set(val)
     assert labels[train].sum() == 20 and labels[val].sum() == 8
-    again, _ = data.stratified_split(labels, 50, 20, seed=1)
+    again, _ = corpus.stratified_split(labels, 50, 20, seed=1)
     assert train.tolist() == again.tolist()
-    other, _ = data.stratified_split(labels, 50, 20, seed=2)
+    other, _ = corpus.stratified_split(labels, 50, 20, seed=2)
     assert train.tolist() != other.tolist()
 
 
@@ -54,30 +55,30 @@ def test_embedded_imdb_is_the_real_training_split(embedded_data):
 
 
 def test_texts_align_with_the_tokenized_rows(study_cache_dir):
-    prepared = data.prepare(data.DataSettings(), study_cache_dir, with_texts=True)
-    index = data.word_index(prepared.vocabulary)
+    prepared = corpus.prepare(corpus.DataSettings(), study_cache_dir, with_texts=True)
+    index = text.word_index(prepared.vocabulary)
     for row in (0, 1, 19_999):
-        expected = data.encode(data.tokenize(prepared.train_texts[row]), index, 80)
+        expected = text.encode(text.tokenize(prepared.train_texts[row]), index, 80)
         assert prepared.x_train[row].tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("damage", [b"not a zip file", b""])
 def test_corrupt_cache_is_rebuilt(study_cache_dir, embedded_data, tmp_path, damage):
-    settings = data.DataSettings()
+    settings = corpus.DataSettings()
     good = (study_cache_dir / f"{settings.cache_key()}.npz").read_bytes()
     (tmp_path / f"{settings.cache_key()}.npz").write_bytes(good[: len(good) // 2] if damage == b"" else damage)
-    rebuilt = data.prepare(settings, tmp_path)
+    rebuilt = corpus.prepare(settings, tmp_path)
     assert np.array_equal(rebuilt.x_train, embedded_data.x_train)
-    assert data.prepare(settings, tmp_path).x_val.shape == (5_000, 80)  # and the rebuilt file is valid
+    assert corpus.prepare(settings, tmp_path).x_val.shape == (5_000, 80)  # and the rebuilt file is valid
 
 
 def test_cache_of_other_settings_is_not_reused(study_cache_dir):
-    assert data.DataSettings(seed=1).cache_key() != data.DataSettings().cache_key()
-    assert data.DataSettings(sequence_length=100).cache_key() != data.DataSettings().cache_key()
+    assert corpus.DataSettings(seed=1).cache_key() != corpus.DataSettings().cache_key()
+    assert corpus.DataSettings(sequence_length=100).cache_key() != corpus.DataSettings().cache_key()
 
 
 def test_limit_and_replication():
-    prepared = data.PreparedData(np.arange(10)[:, None], np.arange(10), None, None, (), 1, tuple("abcdefghij"))
+    prepared = corpus.PreparedData(np.arange(10)[:, None], np.arange(10), None, None, (), 1, tuple("abcdefghij"))
     assert prepared.limited(4).x_train.ravel().tolist() == [0, 1, 2, 3]
     assert prepared.limited(4).train_texts == tuple("abcd")
     doubled = prepared.limited(3).replicated(2)

