@@ -13,8 +13,8 @@ import sys
 import psutil
 import pytest
 
-from inputs import service
-from inputs.service import ServiceError, check_dispatcher, local_cluster
+from inputs.service import ServiceError, check_dispatcher, cluster, local_cluster
+from inputs.service import server as server_command
 
 
 def listening(port):
@@ -27,13 +27,6 @@ def listening(port):
 
 def port_of(address):
     return int(address.rsplit(":", 1)[1])
-
-
-@pytest.fixture
-def closed_port():
-    with socket.socket() as probe:  # a port the kernel just handed out and nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def own_children():
@@ -87,14 +80,14 @@ def test_local_cluster_serves_and_stops_every_server_when_the_body_raises():
 
 
 def test_a_worker_that_dies_during_start_stops_the_cluster_with_one_line(monkeypatch):
-    real_command = service._server_command
+    real_command = cluster._server_command
 
     def broken_worker(*arguments):
         if arguments[0] == "worker":
             return [sys.executable, "-c", "import sys; sys.exit('no worker today')"]
         return real_command(*arguments)
 
-    monkeypatch.setattr(service, "_server_command", broken_worker)
+    monkeypatch.setattr(cluster, "_server_command", broken_worker)
     before = own_children()
     with pytest.raises(ServiceError) as raised:
         with local_cluster(2):
@@ -146,8 +139,8 @@ def test_the_command_prints_its_address_and_stops_cleanly_on_sigterm():
 
 def test_the_command_explains_itself_and_rejects_a_bad_dispatcher_address(capsys):
     with pytest.raises(SystemExit) as stopped:
-        service.main(["worker", "--dispatcher", "somewhere"])
+        server_command.main(["worker", "--dispatcher", "somewhere"])
     assert stopped.value.code == 2
     assert "argument --dispatcher: expected HOST:PORT, got 'somewhere'" in capsys.readouterr().err
-    help_text = service.build_parser().format_help()
+    help_text = server_command.build_parser().format_help()
     assert "dispatcher" in help_text and "worker" in help_text and "Ctrl-C or SIGTERM" in help_text

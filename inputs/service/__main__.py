@@ -1,0 +1,5 @@
+import sys
+
+from inputs.service.server import main
+
+sys.exit(main())
