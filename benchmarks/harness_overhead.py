@@ -4,7 +4,7 @@ the study's `tfdata` trial (per-step timing callback, example-counting metric, c
 against a bare `model.fit` on the same tf.data pipeline in a fresh process, timed per epoch only.
 
 Pairs alternate which one runs first, so the machine's drift spreads over both. Aim: within 2%.
-Usage: python benchmarks/harness_overhead.py [--pairs 3] [--limit 5000] [--epochs 3] [--model reference]
+Usage: python benchmarks/harness_overhead.py [--pairs 3] [--limit 5000] [--epochs 3] [--model lstm]
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ sys.path.insert(0, str(ROOT))
 BARE_FIT = r"""
 import json, sys, time
 import keras
-from inputs import data, registry
+from inputs import corpus, registry
+from study.config import FeedOptions
 from models.imdb import LAYERS
 
 settings = json.loads(sys.argv[1])
-prepared = data.prepare(data.DataSettings(seed=settings["seed"])).limited(settings["limit"])
+prepared = corpus.prepare(corpus.DataSettings(seed=settings["seed"])).limited(settings["limit"])
 keras.utils.set_random_seed(settings["seed"])
 model = keras.Sequential([keras.Input(shape=(80,), dtype="int32"), *LAYERS[settings["model"]]()])
 model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
@@ -40,7 +41,7 @@ class EpochClock(keras.callbacks.Callback):  # epoch-level only: keeps Keras' as
     def on_epoch_end(self, epoch, logs=None):
         times.append((time.perf_counter() - self.start, time.process_time() - self.cpu_start))
 
-arguments = registry.STRATEGIES["tfdata"].fit_arguments(prepared, settings["batch_size"], settings["seed"])
+arguments = registry.STRATEGIES["tfdata"].fit_arguments(prepared, FeedOptions(batch_size=settings["batch_size"], seed=settings["seed"]))
 model.fit(**arguments, epochs=settings["epochs"], verbose=0, callbacks=[EpochClock()])
 print(json.dumps(times))
 """
@@ -55,7 +56,7 @@ def bare_fit(settings: dict) -> list[tuple[float, float]]:
 def study_trial(settings: dict) -> list[tuple[float, float]]:
     from study.config import StudyConfig
     from study.runner import run_trial_process
-    from study.schedule import Trial
+    from study.plan import Trial
 
     config = StudyConfig(strategies=("tfdata",), epochs=settings["epochs"], batch_size=settings["batch_size"],
                          limit=settings["limit"], seed=settings["seed"], model=settings["model"])
@@ -72,7 +73,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=5000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--model", default="reference")
+    parser.add_argument("--model", default="lstm")
     args = parser.parse_args()
     settings = {"limit": args.limit, "epochs": args.epochs, "batch_size": args.batch_size, "model": args.model, "seed": 0}
     from study import stats

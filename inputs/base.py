@@ -1,43 +1,48 @@
 """The interface every feed strategy implements, in the spirit of Keras' data adapters.
 
 A strategy turns prepared data into what `model.fit` takes, and nothing else: it does not build the model,
-time anything or print. Every strategy promises, and its tests check:
-- each training example exactly once per epoch;
-- batches of `batch_size` examples with one final partial batch;
-- a new order each epoch, and the same orders for the same seed.
+time anything or print. All it learns of the study is a frozen `study.config.FeedOptions` (batch size, seed,
+workers, costs, ...). Every strategy promises, and tests/test_strategy_contract.py checks for every
+registered one:
+- each training example exactly once per epoch, with exactly the integers of the offline arrays;
+- batches of `batch_size` examples (int32 ids [b, sequence_length], int32 labels [b]) with one final
+  partial batch;
+- a new order each epoch (unless `new_order_each_epoch` is False, with the reason), and the same orders for
+  the same seed.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from inputs.corpus import PreparedData
+    from study.config import FeedOptions
 
 
 class FeedStrategy:
     name: str = ""
     description: str = ""
     needs_texts: bool = False  # True when the strategy tokenizes raw text itself (PreparedData.train_texts)
-    needs_service: bool = False  # True when it needs a tf.data service dispatcher (StudyConfig.service_address)
+    needs_service: bool = False  # True when it needs a tf.data service dispatcher (FeedOptions.service_address)
+    new_order_each_epoch: bool = True  # the one promise a strategy may declare it cannot keep
 
-    def fit_arguments(self, data, batch_size: int, seed: int, options=None) -> dict[str, Any]:
-        """Keyword arguments for `model.fit` (x, y, batch_size, steps_per_epoch, shuffle ...).
-
-        `options` is the trial's settings (a StudyConfig) for strategies with knobs of their own, such as
-        the per-example preprocessing cost or the tf.data service address; most strategies ignore it.
-        """
+    def fit_arguments(self, data: PreparedData, options: FeedOptions) -> dict[str, Any]:
+        """Keyword arguments for `model.fit` (x, y, batch_size, steps_per_epoch, shuffle ...)."""
         raise NotImplementedError
 
-    def iterate_epochs(self, data, batch_size: int, seed: int, epochs: int, options=None) -> Iterator[Iterator]:
+    def iterate_epochs(self, data: PreparedData, options: FeedOptions, epochs: int) -> Iterator[Iterator]:
         """Yields, per epoch, an iterator over the batches `model.fit` would draw, with no model at all.
 
         Uses Keras' own epoch iterator on `fit_arguments`, so the batches are exactly the ones fit sees.
         """
         import tensorflow as tf
-        from keras.src.backend.tensorflow.trainer import TFEpochIterator
+        from keras.src.backend.tensorflow.trainer import TFEpochIterator  # private: keras is pinned in setup.cfg
 
-        arguments = self.fit_arguments(data, batch_size, seed, options)
+        arguments = self.fit_arguments(data, options)
         epoch_iterator = TFEpochIterator(
             distribute_strategy=tf.distribute.get_strategy(),
             x=arguments.get("x"),
@@ -71,7 +76,7 @@ def epoch_permutation(num_examples: int, seed: int, epoch: int) -> np.ndarray:
 def train_texts(data) -> tuple[str, ...]:
     """The raw training texts a `needs_texts` strategy tokenizes, or a clear error when they were not loaded."""
     if data.train_texts is None:
-        from inputs.data import DataError
+        from inputs.corpus import DataError
 
         raise DataError("this strategy tokenizes raw text: prepare the data with with_texts=True")
     return data.train_texts

@@ -8,14 +8,17 @@ epoch's batch sizes, the partial last one included, so its epochs do exactly the
 
 from inputs.base import FeedStrategy, steps_per_epoch
 
+NAME = "compute-bound"
 
-class ComputeBoundReference(FeedStrategy):
-    name = "compute-bound"
-    description = "reference limit: one ready batch repeated, no input work at all"
 
-    def fit_arguments(self, data, batch_size, seed, options=None):
+class ComputeBound(FeedStrategy):
+    name = NAME
+    description = "the limit: one ready batch repeated, no input work at all"
+
+    def fit_arguments(self, data, options):
         import tensorflow as tf  # imported here so listing strategies never loads TensorFlow
 
+        batch_size = options.batch_size
         steps = steps_per_epoch(data.num_train, batch_size)
         last_size = data.num_train - (steps - 1) * batch_size
         full = tf.data.Dataset.from_tensors((data.x_train[:batch_size], data.y_train[:batch_size])).repeat(steps - 1)

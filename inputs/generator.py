@@ -21,8 +21,8 @@ class GeneratorStrategy(FeedStrategy):
     name = "generator"
     description = "a Python generator yielding a new permutation's batches each epoch (the reference's fit_generator)"
 
-    def fit_arguments(self, data, batch_size, seed, options=None):
+    def fit_arguments(self, data, options):
         return {
-            "x": shuffled_batches(data.x_train, data.y_train, batch_size, seed),
-            "steps_per_epoch": steps_per_epoch(data.num_train, batch_size),
+            "x": shuffled_batches(data.x_train, data.y_train, options.batch_size, options.seed),
+            "steps_per_epoch": steps_per_epoch(data.num_train, options.batch_size),
         }

@@ -1,7 +1,7 @@
 """`pydataset`: a `keras.utils.PyDataset` tokenizing raw text per batch, on Keras' own worker pool.
 
 `__getitem__(i)` tokenizes and pads batch i of the current epoch's order (plus the `--preprocess-cost` work),
-with `inputs.data`'s functions, so it delivers the same integers as `x_train` for the same examples. Keras
+with `inputs.text`, so it delivers the same integers as `x_train` for the same examples. Keras
 fetches batches with `workers` threads, or processes with `use_multiprocessing`, through its OrderedEnqueuer,
 which returns them in index order and exactly `len()` of them per epoch.
 
@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inputs import data as imdb
-from inputs import preprocess_cost
+from inputs import preprocess_cost, text
 from inputs.base import FeedStrategy, epoch_permutation, steps_per_epoch, train_texts
-from inputs.generator_online import tokenize_batch
 
 
 def _text_batches_class():
@@ -35,7 +33,7 @@ def _text_batches_class():
             super().__init__(**pool)  # workers, use_multiprocessing
             self.texts = np.asarray(texts, dtype=object)
             self.labels = labels
-            self.index = imdb.word_index(vocabulary)
+            self.index = text.word_index(vocabulary)
             self.sequence_length = sequence_length
             self.batch_size = batch_size
             self.seed = seed
@@ -50,7 +48,7 @@ def _text_batches_class():
             if not 0 <= batch_index < len(self):
                 raise IndexError(f"batch {batch_index} out of range: the epoch has {len(self)} batches")
             chosen = self.order[batch_index * self.batch_size : (batch_index + 1) * self.batch_size]
-            ids = tokenize_batch(self.texts[chosen], self.index, self.sequence_length, self.cost_iterations)
+            ids = text.encode_batch(self.texts[chosen], self.index, self.sequence_length, self.cost_iterations)
             return ids, self.labels[chosen]
 
         def on_epoch_end(self):
@@ -73,16 +71,10 @@ class PyDatasetStrategy(FeedStrategy):
     description = "keras.utils.PyDataset tokenizing raw text per batch on Keras' workers (threads or processes)"
     needs_texts = True
 
-    def fit_arguments(self, data, batch_size, seed, options=None):
+    def fit_arguments(self, data, options):
         batches = _text_batches_class()(
-            train_texts(data),
-            data.y_train,
-            data.vocabulary,
-            data.sequence_length,
-            batch_size,
-            seed,
-            preprocess_cost.python_iterations(getattr(options, "preprocess_cost_us", 0)),
-            workers=getattr(options, "workers", 1),
-            use_multiprocessing=getattr(options, "use_multiprocessing", False),
+            train_texts(data), data.y_train, data.vocabulary, data.sequence_length, options.batch_size,
+            options.seed, preprocess_cost.python_iterations(options.preprocess_cost_us),
+            workers=options.workers, use_multiprocessing=options.use_multiprocessing,
         )
         return {"x": batches, "shuffle": False}

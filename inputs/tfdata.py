@@ -10,13 +10,13 @@ class TfDataStrategy(FeedStrategy):
     name = "tfdata"
     description = "tf.data: from_tensor_slices -> shuffle(whole set, seeded) -> batch -> prefetch(AUTOTUNE)"
 
-    def fit_arguments(self, data, batch_size, seed, options=None):
+    def fit_arguments(self, data, options):
         import tensorflow as tf  # imported here so listing strategies never loads TensorFlow
 
         dataset = (
             tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
-            .shuffle(data.num_train, seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size)
+            .shuffle(data.num_train, seed=options.seed, reshuffle_each_iteration=True)
+            .batch(options.batch_size)
             .prefetch(tf.data.AUTOTUNE)
         )
         return {"x": dataset}

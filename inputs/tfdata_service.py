@@ -1,9 +1,9 @@
 """`tfdata-service`: the tfdata-online pipeline, run by tf.data service workers in other processes or machines.
 
 The workers tokenize raw review text with tf.strings (the same pipeline, the same integers as x_train); the
-training process only receives finished batches over gRPC. The dispatcher is `options.service_address`
-(StudyConfig.service_address): one the runner started with `inputs.service.local_cluster`, or one the user
-runs elsewhere (`python -m inputs.service`).
+training process only receives finished batches over gRPC. The dispatcher is `FeedOptions.service_address`:
+one the runner started with `inputs.service.local_cluster`, or one the user runs elsewhere
+(`python -m inputs.service`).
 
 Processing mode: "distributed_epoch" (ShardingPolicy.DYNAMIC). The dispatcher hands the source's elements
 (here: single example indices of range(n), one worker-to-dispatcher request each) to whichever worker asks
@@ -32,7 +32,7 @@ Promises (DESIGN.md, "A feed strategy"), as the tests pin them:
   examples share a batch, and the order of batches, depend on timing. What stays fixed for a seed is the
   set of examples of every epoch, and with one worker, the whole order.
 
-The per-batch work is tfdata-online's own `tokenize_batch_fn` (tf.strings tokenizing and padding, plus
+The per-batch work is `inputs.text.tf_tokenize_batch_fn`, as in tfdata-online (tf.strings tokenizing and padding, plus
 --preprocess-cost), on batches of a stateless per-epoch permutation (see `_epoch_pipeline`).
 """
 
@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import warnings
 
-from inputs.base import FeedStrategy, steps_per_epoch, train_texts
 from inputs import preprocess_cost
-from inputs.tfdata_online import tokenize_batch_fn
+from inputs.base import FeedStrategy, steps_per_epoch, train_texts
+from inputs.text import tf_tokenize_batch_fn
 
 PROCESSING_MODE = "distributed_epoch"
 
@@ -75,12 +75,12 @@ class TfDataServiceStrategy(FeedStrategy):
     needs_texts = True
     needs_service = True
 
-    def fit_arguments(self, data, batch_size, seed, options=None):
+    def fit_arguments(self, data, options):
         import tensorflow as tf  # imported here so listing strategies never loads TensorFlow
 
         from inputs.service import ServiceError, check_dispatcher
 
-        address = getattr(options, "service_address", None)
+        address, batch_size, seed = options.service_address, options.batch_size, options.seed
         if not address:
             raise ServiceError("tfdata-service needs a tf.data service dispatcher: set service_address")
         check_dispatcher(address)  # fails in seconds with a clear line; the client itself would retry for long
@@ -88,8 +88,8 @@ class TfDataServiceStrategy(FeedStrategy):
         texts = tf.constant(list(train_texts(data)))
         labels = tf.constant(data.y_train, tf.int32)
         # Calibrated here, eagerly: the cost's calibration runs TensorFlow ops and cannot run inside a trace.
-        cost_iterations = preprocess_cost.tf_iterations(getattr(options, "preprocess_cost_us", 0), batch_size)
-        tokenize_batch = tokenize_batch_fn(data.vocabulary, data.sequence_length, cost_iterations)
+        cost_iterations = preprocess_cost.tf_iterations(options.preprocess_cost_us, batch_size)
+        tokenize_batch = tf_tokenize_batch_fn(data.vocabulary, data.sequence_length, cost_iterations)
 
         def one_epoch(epoch):
             pipeline = _epoch_pipeline(texts, labels, tokenize_batch, batch_size, seed, epoch)

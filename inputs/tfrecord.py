@@ -1,10 +1,10 @@
 """`tfrecord`: the data read from disk every epoch, the way TensorFlow Datasets serves a prepared dataset.
 
-The study's split is written once as sharded TFRecord files by `inputs.imdb_builder` (under
+The data's split is written once as sharded TFRecord files by `inputs.corpus.records` (under
 `<cache dir>/tfds`; later trials reuse them), then each epoch:
 `builder.as_dataset(shuffle_files=True)` (shards in a new seeded order, read `READ_PARALLELISM` at a time by
 a parallel interleave) -> repeat(scale) -> shuffle(SHUFFLE_BUFFER, seeded) -> batch -> map(the tf.strings
-tokenizer of `tfdata-online` + preprocess cost, AUTOTUNE) -> prefetch(AUTOTUNE).
+tokenizer of `inputs.text` + preprocess cost, AUTOTUNE) -> prefetch(AUTOTUNE).
 
 - The records are the raw texts of x_train in x_train's order, so the integers are x_train's, and `--limit n`
   reads the split `train[:n]`, the same examples as `PreparedData.limited(n)`.
@@ -20,17 +20,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from inputs import data as imdb
-from inputs import preprocess_cost
+from inputs import corpus, preprocess_cost
 from inputs.base import FeedStrategy
 
 READ_PARALLELISM = 4  # shards read at once; TFDS' default of 16 would open every shard of the split at once
 SHUFFLE_BUFFER = 10_000  # examples; shuffled shards supply the coarse randomness, the buffer the fine
 
 
-def records_dir(options=None) -> Path:
-    cache_dir = getattr(options, "cache_dir", None)
-    return (Path(cache_dir) if cache_dir else imdb.default_cache_dir()) / "tfds"
+def records_dir(cache_dir: str | None) -> Path:
+    return (Path(cache_dir) if cache_dir else corpus.default_cache_dir()) / "tfds"
 
 
 def verify_shards(split_info) -> None:
@@ -44,16 +42,16 @@ def verify_shards(split_info) -> None:
     for path, expected in zip(split_info.filepaths, split_info.shard_lengths):
         remedy = f"delete {Path(path).parent} and the records are rebuilt on the next run"
         if not Path(path).is_file():
-            raise imdb.DataError(f"TFRecord shard {path} is missing: {remedy}")
+            raise corpus.DataError(f"TFRecord shard {path} is missing: {remedy}")
         try:
             count = int(count_records(tf.constant(str(path))))
         except tf.errors.DataLossError as error:
             # TensorFlow wraps the reader's finding ("corrupted record at 12") in op and graph names.
             finding = re.search(r"(corrupted|truncated) record at \d+", error.message)
             detail = finding.group(0) if finding else error.message
-            raise imdb.DataError(f"TFRecord shard {path} is damaged ({detail}): {remedy}") from None
+            raise corpus.DataError(f"TFRecord shard {path} is damaged ({detail}): {remedy}") from None
         if count != expected:
-            raise imdb.DataError(
+            raise corpus.DataError(
                 f"TFRecord shard {path} holds {count} records, not the {expected} written: {remedy}"
             )
 
@@ -62,28 +60,21 @@ class TfRecordStrategy(FeedStrategy):
     name = "tfrecord"
     description = "TFRecord shards via TFDS: shuffled files, parallel interleave -> shuffle -> batch -> tokenize"
 
-    def __init__(self, settings: imdb.DataSettings | None = None):
-        # None: the study's split for the trial's dataset and seed (DataSettings' default sizes).
-        self.settings = settings
-
-    def _settings(self, options) -> imdb.DataSettings:
-        if self.settings is not None:
-            return self.settings
-        return imdb.DataSettings(source=getattr(options, "dataset", "embedded"), seed=getattr(options, "seed", 0))
-
-    def fit_arguments(self, data, batch_size, seed, options=None):
+    def fit_arguments(self, data, options):
         import tensorflow as tf
         import tensorflow_datasets as tfds
 
-        from inputs.imdb_builder import prepared_builder
-        from inputs.tfdata_online import tokenize_batch_fn
+        from inputs.corpus.records import prepared_builder
+        from inputs.text import tf_tokenize_batch_fn
 
-        builder = prepared_builder(self._settings(options), records_dir(options))
-        limit, scale = getattr(options, "limit", None), getattr(options, "scale", 1)
+        if data.settings is None:
+            raise corpus.DataError("tfrecord writes the data's corpus split as records: prepare the data with inputs.corpus.prepare")
+        builder = prepared_builder(data.settings, records_dir(options.cache_dir))
+        batch_size, seed, limit, scale = options.batch_size, options.seed, options.limit, options.scale
         split = "train" if limit is None else f"train[:{limit}]"
         records = builder.info.splits[split].num_examples
         if records * scale != data.num_train:
-            raise imdb.DataError(
+            raise corpus.DataError(
                 f"the TFRecords hold {records} training examples x scale {scale}, but the trial's data has "
                 f"{data.num_train}: the records and the data were prepared with different settings"
             )
@@ -96,14 +87,14 @@ class TfRecordStrategy(FeedStrategy):
             try_autocache=False,  # read the files every epoch, never from a cache in memory
             enable_ordering_guard=False,  # stored in x_train's order for slicing; read shuffled on purpose
         )
-        cost_iterations = preprocess_cost.tf_iterations(getattr(options, "preprocess_cost_us", 0), batch_size)
+        cost_iterations = preprocess_cost.tf_iterations(options.preprocess_cost_us, batch_size)
         dataset = (
             builder.as_dataset(split=split, shuffle_files=True, as_supervised=True, read_config=read_config)
             .repeat(scale)
             .shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size)
             .map(
-                tokenize_batch_fn(data.vocabulary, data.sequence_length, cost_iterations),
+                tf_tokenize_batch_fn(data.vocabulary, data.sequence_length, cost_iterations),
                 num_parallel_calls=tf.data.AUTOTUNE,
             )
             .prefetch(tf.data.AUTOTUNE)

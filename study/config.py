@@ -1,9 +1,13 @@
-"""StudyConfig: every option of a study, validated once, serialisable (it is recorded with the results)."""
+"""The study's settings: `StudyConfig` (every option, validated once, recorded with the results) and
+`FeedOptions` (frozen: the only thing a feed strategy receives from the study).
+
+Every setting has one default, defined once: the feed settings' defaults are `FeedOptions`', the study's
+are `StudyConfig`'s, and run_study.py shows these.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 DEFAULT_STRATEGIES = ("arrays", "generator", "tfdata")
@@ -24,37 +28,45 @@ class ConfigError(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
+class FeedOptions:
+    """What a feed strategy may know about the trial it feeds; nothing else of the study reaches inputs/."""
+
+    batch_size: int = 32
+    seed: int = 0  # the example orders; the trial also seeds TensorFlow's global seed with it
+    workers: int = 2  # PyDataset worker threads (or processes)
+    use_multiprocessing: bool = False
+    preprocess_cost_us: int = 0  # extra deterministic CPU work per example in the online strategies
+    service_address: str | None = None  # the tf.data service dispatcher the trial uses
+    limit: int | None = None  # the data holds the first `limit` training examples only
+    scale: int = 1  # the data holds the training split this many times
+    cache_dir: str | None = None  # None: inputs.corpus.default_cache_dir()
+
+
+@dataclasses.dataclass(frozen=True)
 class StudyConfig:
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES
     epochs: int = 3
-    repeats: int = 3  # blocks: each block runs every strategy once plus the compute-bound reference
-    batch_size: int = 32
-    limit: int | None = None  # train on the first N training examples only
-    seed: int = 0
-    model: str = "reference"
+    repeats: int = 3  # blocks: each block runs every strategy once plus the compute-bound limit
+    batch_size: int = FeedOptions.batch_size
+    limit: int | None = FeedOptions.limit
+    seed: int = FeedOptions.seed
+    model: str = "lstm"
     dataset: str = "embedded"
-    preprocess_cost_us: int = 0  # extra deterministic CPU work per example in the online strategies
-    scale: int = 1  # the training corpus replicated this many times
-    workers: int = 2  # PyDataset worker threads (or processes)
-    use_multiprocessing: bool = False
-    service_workers: int = 2
-    service_address: str | None = None  # an existing tf.data service dispatcher; None = start one locally
+    preprocess_cost_us: int = FeedOptions.preprocess_cost_us
+    scale: int = FeedOptions.scale
+    workers: int = FeedOptions.workers
+    use_multiprocessing: bool = FeedOptions.use_multiprocessing
+    service_workers: int = 2  # tf.data service workers started locally when no service_address is given
+    service_address: str | None = None  # an existing tf.data service dispatcher; None = start one per trial
     sweep: tuple[str, tuple[int, ...]] | None = None  # ("preprocess-cost", (0, 100, 1000))
     out: str = "reports"
-    cache_dir: str | None = None
+    cache_dir: str | None = FeedOptions.cache_dir
     trial_timeout: float | None = None
     resume: bool = False
     report_only: bool = False
 
-    def with_setting(self, name: str, value) -> "StudyConfig":
-        """This config with one sweepable setting (command-line name) set."""
-        return dataclasses.replace(self, **{SWEEPABLE[name]: value})
-
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict) -> "StudyConfig":
@@ -80,4 +92,16 @@ class StudyConfig:
         return self.sweep[1] if self.sweep else (None,)
 
     def at_sweep_value(self, value) -> "StudyConfig":
-        return self if self.sweep is None or value is None else self.with_setting(self.sweep[0], value)
+        """This config with the swept setting at `value` (itself for a study without a sweep)."""
+        if self.sweep is None or value is None:
+            return self
+        return dataclasses.replace(self, **{SWEEPABLE[self.sweep[0]]: value})
+
+    def feed_options(self, service_address: str | None = None) -> FeedOptions:
+        """The strategy's view of this config; `service_address` is a dispatcher found at run time (the
+        user's own, `self.service_address`, otherwise)."""
+        names = {field.name for field in dataclasses.fields(FeedOptions)} - {"service_address"}
+        return FeedOptions(
+            **{name: getattr(self, name) for name in names},
+            service_address=service_address or self.service_address,
+        )

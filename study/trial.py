@@ -35,20 +35,20 @@ def _emit(channel, event: str, **fields) -> None:
 
 def load_data(config, strategy):
     """The prepared data this trial trains on: cached arrays, limited, replicated for the scale setting."""
-    from inputs import data
+    from inputs import corpus
 
-    settings = data.DataSettings(source=config.dataset, seed=config.seed)
-    prepared = data.prepare(settings, config.cache_dir, with_texts=strategy.needs_texts)
+    settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
+    prepared = corpus.prepare(settings, config.cache_dir, with_texts=strategy.needs_texts)
     return prepared.limited(config.limit).replicated(config.scale)
 
 
-def measure_pipeline(strategy, prepared, config) -> dict:
+def measure_pipeline(strategy, prepared, options) -> dict:
     """One epoch of the strategy's batches with no model: the input pipeline's own capacity.
 
     The first batch includes the pipeline's start-up (filling shuffle buffers, tracing), so throughput is
     counted over the batches after it, and the time to the first batch is reported on its own.
     """
-    epochs = strategy.iterate_epochs(prepared, config.batch_size, config.seed, epochs=1, options=config)
+    epochs = strategy.iterate_epochs(prepared, options, epochs=1)
     batches = next(epochs)
     start = time.perf_counter()
     first_batch_seconds, examples_after_first, batches_seen = None, 0, 0
@@ -67,23 +67,26 @@ def measure_pipeline(strategy, prepared, config) -> dict:
     }
 
 
-def run(config, strategy_name: str, channel) -> None:
+def run(config, strategy_name: str, channel, service_address: str | None = None) -> None:
+    """`service_address`: a tf.data service dispatcher the runner started for this trial (None: the user's,
+    if any)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from inputs import registry
     from models import build_model
     from study.timing import EpochTimer
 
     strategy = registry.get(strategy_name)
+    options = config.feed_options(service_address)
     prepared = load_data(config, strategy)
     model = build_model(config.model, seed=config.seed, sequence_length=prepared.sequence_length)
 
     def on_record(record):
         _emit(channel, "epoch", **dataclasses.asdict(record))
 
-    fit_arguments = strategy.fit_arguments(prepared, config.batch_size, config.seed, config)
+    fit_arguments = strategy.fit_arguments(prepared, options)
     model.fit(**fit_arguments, epochs=config.epochs, verbose=0, callbacks=[EpochTimer(on_record)])
     validation = model.evaluate(prepared.x_val, prepared.y_val, batch_size=config.batch_size, verbose=0, return_dict=True)
-    pipeline = {} if strategy_name == registry.REFERENCE.name else measure_pipeline(strategy, prepared, config)
+    pipeline = {} if strategy is registry.COMPUTE_BOUND else measure_pipeline(strategy, prepared, options)
     _emit(
         channel,
         "done",
@@ -110,7 +113,7 @@ def main(argv=None) -> int:
     spec = json.loads(argv[0])
     channel = _open_protocol_channel()
     try:
-        run(StudyConfig.from_dict(spec["config"]), spec["strategy"], channel)
+        run(StudyConfig.from_dict(spec["config"]), spec["strategy"], channel, spec.get("service_address"))
     except BaseException as error:  # noqa: BLE001 - every failure is reported to the runner, then re-raised
         traceback.print_exc()
         _emit(channel, "error", error=describe(error))

@@ -1,7 +1,9 @@
-"""Fixtures shared across the tests: the data cache, the embedded corpus, the CLI, and a small hand-made
-corpus for the online strategies whose labels are example ids."""
+"""Fixtures shared across the tests: the data cache, the embedded corpus, the CLI, a small split of the real
+corpus with its TFRecords (for the strategy contract and tfrecord), a one-worker tf.data service, and a small
+hand-made corpus for the online strategies whose labels are example ids."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inputs import data as imdb
+from inputs import corpus, text
 
 # Quiet TensorFlow's C++ logs in tests; they go to stderr and only add noise.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SMALL_SPLIT = corpus.DataSettings(train_size=200, validation_size=50)  # 200 real reviews: 12 batches of 16 + 8
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,9 +30,43 @@ def study_cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def embedded_data(study_cache_dir):
-    from inputs import data
+    return corpus.prepare(corpus.DataSettings(), study_cache_dir)
 
-    return data.prepare(data.DataSettings(), study_cache_dir)
+
+@pytest.fixture(scope="session")
+def small_split(tmp_path_factory):
+    """(data, cache_dir): SMALL_SPLIT with its texts, and its TFRecords written into cache_dir while every
+    network connection is refused (the records never need the network)."""
+    from inputs.corpus.records import prepared_builder
+    from inputs.tfrecord import records_dir
+
+    cache_dir = tmp_path_factory.mktemp("small-split")
+    data = corpus.prepare(SMALL_SPLIT, cache_dir, with_texts=True)
+
+    def refuse(*args):
+        raise OSError("no network in this test")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        prepared_builder(SMALL_SPLIT, records_dir(str(cache_dir)))
+    return data, cache_dir
+
+
+@pytest.fixture(scope="session")
+def one_worker_service():
+    """The address of a local tf.data service dispatcher with one worker, for the whole session."""
+    from inputs.service import local_cluster
+
+    with local_cluster(1) as address:
+        yield address
+
+
+@pytest.fixture
+def closed_port():
+    """A port the kernel just handed out and nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def run_cli(*arguments, env_extra=None, timeout=600):
@@ -39,6 +76,7 @@ def run_cli(*arguments, env_extra=None, timeout=600):
         [sys.executable, str(PROJECT_ROOT / "run_study.py"), *arguments],
         capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT, env=env,
     )
+
 
 # Text on which a careless tf.strings spelling of the rule would differ from Python's.
 ONLINE_TRICKY_TEXTS = (
@@ -62,10 +100,10 @@ def online_prepared(count, seed=0, vocab_size=40, sequence_length=80):
         for i in range(count - len(ONLINE_TRICKY_TEXTS))
     ]
     texts = tuple(ONLINE_TRICKY_TEXTS + tuple(random_texts))[:count]
-    vocabulary = imdb.build_vocabulary([imdb.tokenize(text) for text in texts], vocab_size)
-    x_train = imdb.encode_texts(texts, imdb.word_index(vocabulary), sequence_length)
+    vocabulary = corpus.build_vocabulary([text.tokenize(review) for review in texts], vocab_size)
+    x_train = text.encode_texts(texts, text.word_index(vocabulary), sequence_length)
     ids = np.arange(count, dtype=np.int32)
-    return imdb.PreparedData(
+    return corpus.PreparedData(
         x_train=x_train,
         y_train=ids,
         x_val=x_train[:0],
@@ -80,16 +118,3 @@ def online_prepared(count, seed=0, vocab_size=40, sequence_length=80):
 def online_data():
     """203 examples: batches of 16 leave a partial last batch of 11."""
     return online_prepared(203)
-
-
-@pytest.fixture(scope="session")
-def online_draw():
-    """A function drawing `epochs` epochs of numpy (x, y) batches exactly as model.fit would."""
-
-    def draw(strategy, data, batch_size, seed, epochs, options=None):
-        return [
-            [(np.asarray(x), np.asarray(y)) for x, y in epoch]
-            for epoch in strategy.iterate_epochs(data, batch_size, seed, epochs, options)
-        ]
-
-    return draw

@@ -8,16 +8,17 @@ from inputs.base import FeedStrategy, steps_per_epoch
 from inputs.generator import shuffled_batches
 
 
-def _failing_batches(data, batch_size, seed, failure, after_batches=3):
-    for count, batch in enumerate(shuffled_batches(data.x_train, data.y_train, batch_size, seed)):
+def _failing_batches(data, options, failure, after_batches=3):
+    for count, batch in enumerate(shuffled_batches(data.x_train, data.y_train, options.batch_size, options.seed)):
         if count == after_batches:
             failure()
         yield batch
 
 
 class _Faulty(FeedStrategy):
-    def fit_arguments(self, data, batch_size, seed, options=None):
-        return {"x": _failing_batches(data, batch_size, seed, self.failure), "steps_per_epoch": steps_per_epoch(data.num_train, batch_size)}
+    def fit_arguments(self, data, options):
+        steps = steps_per_epoch(data.num_train, options.batch_size)
+        return {"x": _failing_batches(data, options, self.failure), "steps_per_epoch": steps}
 
 
 class RaisesMidEpoch(_Faulty):

@@ -1,32 +1,30 @@
-"""tfdata-online: tf.strings tokenization per batch in tf.data gives exactly the Python rule's integers."""
+"""tfdata-online and inputs.text's tf.strings rule: exactly the Python rule's integers, on tricky text too
+(the promises are in test_strategy_contract.py)."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import string
-import types
 
 import numpy as np
-import pytest
 
-from inputs import data as imdb
-from inputs.tfdata_online import TfDataOnlineStrategy, online_dataset, tokenize_batch_fn
-from tests import strategy_checks as checks
-
-BATCH = 16
+from inputs import corpus, text
+from inputs.text import tf_tokenize_batch_fn
+from inputs.tfdata_online import online_dataset
+from study.config import FeedOptions
 
 
 def tf_ids(texts, vocabulary, sequence_length=80):
     import tensorflow as tf
 
-    tokenize = tokenize_batch_fn(vocabulary, sequence_length)
+    tokenize = tf_tokenize_batch_fn(vocabulary, sequence_length)
     ids, _ = tokenize(tf.constant(list(texts), tf.string), tf.zeros([len(texts)], tf.int64))
     return ids.numpy()
 
 
 def python_ids(texts, vocabulary, sequence_length=80):
-    return imdb.encode_texts(texts, imdb.word_index(vocabulary), sequence_length)
+    return text.encode_texts(texts, text.word_index(vocabulary), sequence_length)
 
 
 def tricky_texts():
@@ -44,7 +42,7 @@ def tricky_texts():
 
 def test_tf_strings_rule_equals_the_python_rule_on_tricky_text():
     texts = tricky_texts()
-    vocabulary = imdb.build_vocabulary([imdb.tokenize(text) for text in texts], 5000)
+    vocabulary = corpus.build_vocabulary([text.tokenize(review) for review in texts], 5000)
     np.testing.assert_array_equal(tf_ids(texts, vocabulary), python_ids(texts, vocabulary))
 
 
@@ -56,48 +54,8 @@ def test_keeps_the_last_tokens_and_pads_on_the_left():
     np.testing.assert_array_equal(python_ids(texts, vocabulary, sequence_length=3), expected)
 
 
-@pytest.fixture(scope="module")
-def online_epochs(online_data, online_draw):
-    return online_draw(TfDataOnlineStrategy(), online_data, BATCH, seed=3, epochs=3)
-
-
-def test_batches_are_int32_rows_of_80_with_one_partial_batch(online_epochs):
-    for epoch in online_epochs:
-        checks.check_int32_batches(epoch, [16] * 12 + [11])
-
-
-def test_each_example_exactly_once_per_epoch(online_epochs, online_data):
-    for epoch in online_epochs:
-        assert sorted(np.concatenate([y for _, y in epoch])) == list(range(online_data.num_train))
-
-
-def test_batches_hold_the_offline_integers_of_the_same_examples(online_epochs, online_data):
-    for epoch in online_epochs:
-        for x, ids in epoch:
-            np.testing.assert_array_equal(x, online_data.x_train[ids])
-
-
-def test_new_order_each_epoch_same_order_for_same_seed(online_epochs, online_data, online_draw):
-    orders = [np.concatenate([y for _, y in epoch]) for epoch in online_epochs]
-    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
-    again = online_draw(TfDataOnlineStrategy(), online_data, BATCH, seed=3, epochs=3)
-    for order, epoch in zip(orders, again):
-        np.testing.assert_array_equal(order, np.concatenate([y for _, y in epoch]))
-    other_seed = online_draw(TfDataOnlineStrategy(), online_data, BATCH, seed=4, epochs=1)
-    assert not np.array_equal(orders[0], np.concatenate([y for _, y in other_seed[0]]))
-
-
-def test_preprocess_cost_leaves_the_integers_unchanged(online_epochs, online_data, online_draw):
-    options = types.SimpleNamespace(preprocess_cost_us=20)
-    costly = online_draw(TfDataOnlineStrategy(), online_data, BATCH, seed=3, epochs=1, options=options)
-    for (x, y), (x2, y2) in zip(online_epochs[0], costly[0]):
-        np.testing.assert_array_equal(x, x2)
-        np.testing.assert_array_equal(y, y2)
-
-
-def test_online_dataset_is_one_epoch_per_iteration(online_data):
-    texts, ids, vocabulary = online_data.train_texts, online_data.y_train, online_data.vocabulary
-    dataset = online_dataset(texts, ids, vocabulary, 80, BATCH, seed=0, preprocess_cost_us=5)
+def test_online_dataset_is_one_epoch_per_iteration_on_tricky_text(online_data):
+    dataset = online_dataset(online_data, FeedOptions(batch_size=16, seed=0, preprocess_cost_us=5))
     epochs = [[(x.numpy(), y.numpy()) for x, y in dataset] for _ in range(2)]
     for epoch in epochs:
         ids = np.concatenate([y for _, y in epoch])

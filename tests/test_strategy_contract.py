@@ -1,0 +1,89 @@
+"""The promises of inputs/base.py, checked for every registered strategy (built-in or plugin) and, where they
+apply, for the compute-bound limit, on 200 real reviews in batches of 16 (12 full batches and one of 8):
+
+- batches of the batch size with one final partial batch, ids int32 [b, sequence_length], labels int32 [b];
+- each example exactly once per epoch, with exactly the integers of the offline arrays and its own label;
+- a new order each epoch (unless the strategy declares `new_order_each_epoch = False`);
+- the same orders for the same seed, other orders for another seed;
+- the --preprocess-cost work changes no integer and no order.
+
+A strategy's own test module covers only what is special about it.
+"""
+
+import functools
+
+import numpy as np
+import pytest
+
+from inputs import registry
+from study.config import FeedOptions
+from tests.strategy_checks import draw, example_ids
+
+BATCH = 16
+SEED = 3
+STRATEGIES = list(registry.STRATEGIES)
+WITH_LIMIT = [*STRATEGIES, registry.COMPUTE_BOUND.name]
+
+
+@pytest.fixture(scope="module")
+def epochs_of(small_split, request):
+    """epochs_of(name, seed=SEED, epochs=2, preprocess_cost_us=0, draw_number=0): the strategy's epochs, drawn
+    once per distinct call (another draw_number draws again, from a new pipeline, as a new trial would)."""
+    data, cache_dir = small_split
+
+    @functools.lru_cache(maxsize=None)
+    def drawn(name, seed=SEED, epochs=2, preprocess_cost_us=0, draw_number=0):
+        strategy = registry.get(name)
+        address = request.getfixturevalue("one_worker_service") if strategy.needs_service else None
+        options = FeedOptions(
+            batch_size=BATCH, seed=seed, preprocess_cost_us=preprocess_cost_us, cache_dir=str(cache_dir),
+            service_address=address,
+        )
+        return draw(strategy, data, options, epochs)
+
+    return drawn
+
+
+def orders(data, epochs) -> list:
+    return [example_ids(data, epoch) for epoch in epochs]
+
+
+@pytest.mark.parametrize("name", WITH_LIMIT)
+def test_full_batches_then_one_partial_of_int32_ids_and_labels(name, epochs_of, small_split):
+    data, _ = small_split
+    full, rest = divmod(data.num_train, BATCH)
+    for epoch in epochs_of(name):
+        assert [len(y) for _, y in epoch] == [BATCH] * full + [rest]
+        for x, y in epoch:
+            assert x.dtype == np.int32 and x.shape == (len(y), data.sequence_length)
+            assert y.dtype == np.int32 and y.shape == (len(x),)
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_each_example_exactly_once_per_epoch_with_its_offline_integers(name, epochs_of, small_split):
+    data, _ = small_split
+    for order in orders(data, epochs_of(name)):
+        assert sorted(order) == list(range(data.num_train))
+
+
+@pytest.mark.parametrize("name", [name for name in STRATEGIES if registry.get(name).new_order_each_epoch])
+def test_a_new_order_each_epoch(name, epochs_of, small_split):
+    first, second = orders(small_split[0], epochs_of(name))
+    assert first != second
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_the_same_orders_for_the_same_seed_and_others_for_another(name, epochs_of, small_split):
+    data, _ = small_split
+    seeded = orders(data, epochs_of(name))
+    assert orders(data, epochs_of(name, draw_number=1)) == seeded
+    assert orders(data, epochs_of(name, seed=SEED + 1, epochs=1))[0] != seeded[0]
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_the_preprocessing_cost_changes_no_integer_and_no_order(name, epochs_of):
+    plain, costly = epochs_of(name)[0], epochs_of(name, epochs=1, preprocess_cost_us=20)[0]
+    assert len(plain) == len(costly)
+    for (x, y), (x2, y2) in zip(plain, costly):
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(y, y2)
