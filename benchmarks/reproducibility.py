@@ -20,10 +20,11 @@ DEFAULT_STUDY = ["--strategies", "arrays,generator,tfdata", "--model", "small", 
 
 
 def verdicts(out: Path) -> dict:
-    from study import analysis, report
+    from study import analysis
 
-    config, _, results, _, trials = report.load(out)
-    found = analysis.analyse(results, trials, analysis.baseline_of(config.strategies), seed=config.seed)
+    study = analysis.load(out)
+    config = study.config
+    found = analysis.analyse(study.results, study.trials, analysis.baseline_of(config.strategies), seed=config.seed)
     table = {}
     for finding in found.findings:
         for label, comparison in (("time vs baseline", finding.vs_baseline), ("CPU vs baseline", finding.cpu_vs_baseline), ("time vs limit", finding.vs_limit)):

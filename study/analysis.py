@@ -1,8 +1,10 @@
-"""From the saved tables to findings: per strategy (and swept value) the steady epoch time, its paired ratios
-to the baseline and to the compute-bound limit (wall and CPU time), the pipeline's capacity and the regime.
+"""Every number the report shows, from the saved result files alone, as frozen findings and tidy tables.
+
+Per strategy (and swept value): the steady epoch time, its paired ratios to the baseline and to the
+compute-bound limit (wall and CPU time), the pipeline's capacity and the regime; where the time goes (step
+percentiles, time outside steps, the trial's resources); the regimes across a sweep.
 
 The baseline is `arrays` (the reference study's `fit`) when the study has it, else its first listed strategy.
-
 Derived figures are computed here from the raw rows every time; nothing derived is stored in the tables.
 """
 
@@ -10,20 +12,56 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from study import stats
+from study import results_files, schema, stats
+from study.config import StudyConfig
+from study.schema import COMPUTE_BOUND
 
-REFERENCE = "compute-bound"
-PREFERRED_BASELINE = "arrays"
+BASELINE = "arrays"
+INPUT_BOUND, COMPUTE_BOUND_REGIME, UNKNOWN_REGIME = "input-bound", "compute-bound", "unknown"
+LARGE_OUTSIDE_SHARE = 0.1  # time outside steps worth a note: more than this share of the median epoch
 
 
 def baseline_of(strategies) -> str:
-    return PREFERRED_BASELINE if PREFERRED_BASELINE in strategies else strategies[0]
-INPUT_BOUND = "input-bound"
-COMPUTE_BOUND = "compute-bound"
+    return BASELINE if BASELINE in strategies else strategies[0]
+
+
+# --- the files -------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """A study's files: results and steps of finished trials only; trials, failed ones included."""
+
+    config: StudyConfig
+    environment: dict
+    results: pd.DataFrame
+    steps: pd.DataFrame
+    trials: pd.DataFrame
+
+    @property
+    def ok_trials(self) -> pd.DataFrame:
+        return self.trials[self.trials["status"] == schema.OK]
+
+
+def load(out: Path) -> Study:
+    out = Path(out)
+    if not (out / schema.CONFIG).exists():
+        raise results_files.ResultsError(f"{out} holds no study (no {schema.CONFIG}); run one first or point --out at one")
+    config = StudyConfig.from_dict(results_files.read_json(out / schema.CONFIG))
+    environment = results_files.read_json(out / schema.ENVIRONMENT) if (out / schema.ENVIRONMENT).exists() else {}
+    trials = results_files.read_study_table(out, schema.TRIALS)
+    finished = schema.finished_keys(trials)
+    results = schema.of_finished_trials(results_files.read_study_table(out, schema.RESULTS), finished)
+    steps = schema.of_finished_trials(results_files.read_study_table(out, schema.STEPS), finished)
+    return Study(config, environment, results, steps, trials)
+
+
+# --- findings: the steady-state comparison ----------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +71,7 @@ class Finding:
     blocks: int
     epoch_seconds: stats.Interval  # median steady epoch, bootstrap interval
     examples_per_second: float  # median over steady epochs, in training
-    pipeline_examples_per_second: float  # the input pipeline alone (nan for the reference)
+    pipeline_examples_per_second: float  # the input pipeline alone (nan for the limit)
     regime: str  # input-bound when the pipeline alone is slower than the model consumes
     val_accuracy: float
     vs_limit: stats.Comparison | None
@@ -45,42 +83,27 @@ class Finding:
 @dataclasses.dataclass(frozen=True)
 class Analysis:
     findings: list  # Finding, in sweep order then fastest first
-    noise: dict  # sweep_value -> the reference's relative epoch-to-epoch noise
+    noise: dict  # sweep_value -> the limit's relative epoch-to-epoch noise
     failures: pd.DataFrame  # trials that failed or timed out
     baseline: str
 
     def at(self, sweep_value) -> list:
-        return [finding for finding in self.findings if _same(finding.sweep_value, sweep_value)]
+        return [finding for finding in self.findings if schema.same_sweep_value(finding.sweep_value, sweep_value)]
 
     @property
     def sweep_values(self) -> list:
-        values = []
-        for finding in self.findings:
-            if not any(_same(finding.sweep_value, value) for value in values):
-                values.append(finding.sweep_value)
-        return values
+        return list(dict.fromkeys(finding.sweep_value for finding in self.findings))
 
+    def strategy_order(self) -> list:
+        """Fastest first, the limit last."""
+        return [*dict.fromkeys(f.strategy for f in self.findings if f.strategy != COMPUTE_BOUND), COMPUTE_BOUND]
 
-def _same(a, b) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None and float(a) == float(b))
-
-
-def rows_at(table: pd.DataFrame, value) -> pd.DataFrame:
-    """The rows of one swept value (None: the study has no sweep)."""
-    return table[np.array([_same(v, value) for v in table["sweep_value"]], dtype=bool)] if len(table) else table
-
-
-def normalize_sweep_column(table: pd.DataFrame) -> pd.DataFrame:
-    table = table.copy()
-    if "sweep_value" not in table.columns:
-        table["sweep_value"] = None
-    table["sweep_value"] = [None if pd.isna(value) else int(value) for value in table["sweep_value"]]
-    return table
-
-
-def steady_epochs(results: pd.DataFrame) -> pd.DataFrame:
-    """Epochs after the first of each trial (the first includes tracing and warm-up)."""
-    return results[results["epoch"] > 1]
+    def noise_above_effects(self, value) -> tuple[float, float] | None:
+        """(the limit's noise, the smallest gap to the baseline) at `value` when the noise is the larger."""
+        findings = [f for f in self.at(value) if f.strategy != COMPUTE_BOUND and f.vs_baseline is not None]
+        effects = [abs(f.vs_baseline.ratio.estimate - 1) for f in findings]
+        noise = self.noise.get(value, 0.0)
+        return (noise, min(effects)) if effects and noise > min(effects) else None
 
 
 def _per_block(rows: pd.DataFrame, column: str, blocks) -> list:
@@ -88,38 +111,42 @@ def _per_block(rows: pd.DataFrame, column: str, blocks) -> list:
 
 
 def analyse(results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0) -> Analysis:
-    results = normalize_sweep_column(results)
-    trials = normalize_sweep_column(trials)
-    ok_trials = trials[trials["status"] == "ok"]
-    steady = steady_epochs(results)
-    if steady.empty:  # one-epoch studies: fall back to every epoch, warm-up included
-        steady = results
+    results = schema.normalize_sweep_column(results)
+    trials = schema.normalize_sweep_column(trials)
+    ok_trials = trials[trials["status"] == schema.OK]
+    steady = schema.steady(results)
     findings, noise = [], {}
-    sweep_values = sorted({value for value in results["sweep_value"]}, key=lambda v: (v is None, v))
-    for value in sweep_values:
-        at_value = rows_at(steady, value)
-        trials_at = rows_at(ok_trials, value)
+    for value in sorted(set(results["sweep_value"]), key=schema.sweep_order):
+        at_value = schema.rows_at(steady, value)
+        trials_at = schema.rows_at(ok_trials, value)
         blocks = sorted(at_value["repeat"].unique())
-        reference = at_value[at_value["strategy"] == REFERENCE]
-        reference_trials = [rows["epoch_seconds"].to_numpy(float) for _, rows in reference.groupby("repeat")]
-        noise[value] = stats.relative_noise(reference_trials)
-        model_rate = float(reference["examples_per_second"].median()) if not reference.empty else math.nan
+        limit = at_value[at_value["strategy"] == COMPUTE_BOUND]
+        noise[value] = stats.relative_noise([rows["epoch_seconds"].to_numpy(float) for _, rows in limit.groupby("repeat")])
+        model_rate = float(limit["examples_per_second"].median()) if not limit.empty else math.nan
         for strategy, rows in at_value.groupby("strategy", sort=False):
             findings.append(
                 _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noise[value], baseline, seed)
             )
-    findings.sort(key=lambda f: (f.sweep_value is None, f.sweep_value or 0, f.epoch_seconds.estimate))
-    failures = trials[trials["status"] != "ok"]
+    findings.sort(key=lambda f: (*schema.sweep_order(f.sweep_value), f.epoch_seconds.estimate))
+    failures = trials[trials["status"] != schema.OK]
     return Analysis(findings, noise, failures, baseline)
 
 
-def _comparison(strategy, baseline, rows, at_value, blocks, column, noise, seed):
-    other = at_value[at_value["strategy"] == baseline]
-    if strategy == baseline or strategy == REFERENCE or other.empty:
+def _comparison(strategy, other_name, rows, at_value, blocks, column, noise):
+    other = at_value[at_value["strategy"] == other_name]
+    if strategy in (other_name, COMPUTE_BOUND) or other.empty:
         return None
     return stats.compare(
-        strategy, baseline, _per_block(rows, column, blocks), _per_block(other, column, blocks), noise=noise
+        strategy, other_name, _per_block(rows, column, blocks), _per_block(other, column, blocks), noise=noise
     )
+
+
+def _regime(strategy, pipeline_rate, model_rate) -> str:
+    if strategy == COMPUTE_BOUND:
+        return COMPUTE_BOUND_REGIME
+    if math.isnan(pipeline_rate) or math.isnan(model_rate):
+        return UNKNOWN_REGIME
+    return INPUT_BOUND if pipeline_rate < model_rate else COMPUTE_BOUND_REGIME
 
 
 def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noise, baseline, seed) -> Finding:
@@ -128,12 +155,8 @@ def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noi
         strategy_trials["pipeline_examples"].astype(float) / strategy_trials["pipeline_seconds"].astype(float)
     ).replace([np.inf, -np.inf], np.nan).dropna()
     pipeline_rate = float(pipeline_rates.median()) if len(pipeline_rates) else math.nan
-    if strategy == REFERENCE or math.isnan(pipeline_rate) or math.isnan(model_rate):
-        regime = COMPUTE_BOUND if strategy == REFERENCE else "unknown"
-    else:
-        regime = INPUT_BOUND if pipeline_rate < model_rate else COMPUTE_BOUND
     accuracy = strategy_trials["val_accuracy"].astype(float)
-    compare = lambda baseline, column: _comparison(strategy, baseline, rows, at_value, blocks, column, noise, seed)  # noqa: E731
+    compare = lambda other, column: _comparison(strategy, other, rows, at_value, blocks, column, noise)  # noqa: E731
     return Finding(
         strategy=strategy,
         sweep_value=value,
@@ -141,10 +164,127 @@ def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noi
         epoch_seconds=stats.median_interval(rows["epoch_seconds"], seed=seed),
         examples_per_second=float(rows["examples_per_second"].median()),
         pipeline_examples_per_second=pipeline_rate,
-        regime=regime,
+        regime=_regime(strategy, pipeline_rate, model_rate),
         val_accuracy=float(accuracy.median()) if len(accuracy) else math.nan,
-        vs_limit=compare(REFERENCE, "epoch_seconds"),
+        vs_limit=compare(COMPUTE_BOUND, "epoch_seconds"),
         vs_baseline=compare(baseline, "epoch_seconds"),
-        cpu_vs_limit=compare(REFERENCE, "cpu_seconds"),
+        cpu_vs_limit=compare(COMPUTE_BOUND, "cpu_seconds"),
         cpu_vs_baseline=compare(baseline, "cpu_seconds"),
     )
+
+
+def regimes_across_sweep(result: Analysis) -> list[tuple[str, list, object]]:
+    """Per strategy (the limit left out): [(swept value, regime)] and the first value where the regime
+    changes (None if it never does)."""
+    rows = []
+    for strategy in dict.fromkeys(f.strategy for f in result.findings if f.strategy != COMPUTE_BOUND):
+        regimes = [(f.sweep_value, f.regime) for f in result.findings if f.strategy == strategy]
+        crossover = next((value for (value, regime), (_, before) in zip(regimes[1:], regimes) if regime != before), None)
+        rows.append((strategy, regimes, crossover))
+    return rows
+
+
+# --- tidy tables for the plots ------------------------------------------------------------------------------
+
+
+def limit_epoch_median(results: pd.DataFrame) -> float:
+    """The limit's median steady epoch time in these rows (nan without it)."""
+    steady = results[~results["warmup"].astype(bool)]
+    return float(steady.loc[steady["strategy"] == COMPUTE_BOUND, "epoch_seconds"].median())
+
+
+def throughput_table(findings) -> pd.DataFrame:
+    """Examples per second in training and of the input pipeline alone, per finding."""
+    rows = []
+    for finding in findings:
+        rows.append({"strategy": finding.strategy, "measure": "in training", "rate": finding.examples_per_second, "value": finding.sweep_value})
+        if not math.isnan(finding.pipeline_examples_per_second):
+            rows.append({"strategy": finding.strategy, "measure": "input pipeline alone", "rate": finding.pipeline_examples_per_second, "value": finding.sweep_value})
+    return pd.DataFrame(rows)
+
+
+def scaling_table(findings) -> pd.DataFrame:
+    """The median steady epoch time and its interval, per (strategy, swept value)."""
+    return pd.DataFrame(
+        [{"strategy": f.strategy, "value": f.sweep_value, "seconds": f.epoch_seconds.estimate, "low": f.epoch_seconds.low, "high": f.epoch_seconds.high} for f in findings]
+    )
+
+
+def with_cpu_seconds(trials: pd.DataFrame) -> pd.DataFrame:
+    """The trials with `cpu_seconds` = user + system CPU time of the trial process."""
+    return trials.assign(cpu_seconds=trials["cpu_user_seconds"] + trials["cpu_system_seconds"])
+
+
+# --- where the time goes ---------------------------------------------------------------------------------
+
+
+def outside_steps(results: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
+    """Per epoch: wall seconds spent outside training steps (epoch time minus the sum of its step times)."""
+    keys = ["strategy", "repeat", "setting", "epoch"]
+    setting = lambda table: table.assign(setting=table["sweep_value"].map(lambda v: -1 if v is None else v))  # noqa: E731
+    summed = setting(steps).groupby(keys)["step_seconds"].sum().rename("step_sum").reset_index()
+    merged = setting(results).merge(summed, on=keys, how="left")
+    return merged.assign(outside_seconds=merged["epoch_seconds"] - merged["step_sum"])
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeBreakdown:
+    """Medians over one strategy's finished trials at one swept value; step figures from steady epochs."""
+
+    strategy: str
+    sweep_value: object
+    step_ms: tuple[float, float, float]  # median, p90, p99
+    first_step_ms: float  # the first step of a steady epoch: waiting for the first batch plus one step
+    outside_seconds: tuple[float, float]  # time outside steps per steady epoch: median, max
+    pipeline_first_batch_ms: float
+    wall_seconds: float
+    cpu_user_seconds: float
+    cpu_system_seconds: float
+    cpu_utilisation: float  # (user + system) / wall, in cores
+    peak_rss_mb: float
+
+
+def time_breakdown(study: Study, order: list) -> list[TimeBreakdown]:
+    steady = schema.steady(study.steps)
+    outside = schema.steady(outside_steps(study.results, study.steps))
+    ok = study.ok_trials
+    rows = []
+    for strategy in order:
+        for value in sorted(set(ok.loc[ok["strategy"] == strategy, "sweep_value"]), key=schema.sweep_order):
+            mine = schema.rows_at(steady[steady["strategy"] == strategy], value)
+            runs = schema.rows_at(ok[ok["strategy"] == strategy], value)
+            if mine.empty or runs.empty:
+                continue
+            milliseconds = mine["step_seconds"].astype(float) * 1000
+            gaps = schema.rows_at(outside[outside["strategy"] == strategy], value)["outside_seconds"]
+            cpu = runs["cpu_user_seconds"] + runs["cpu_system_seconds"]
+            rows.append(TimeBreakdown(
+                strategy=strategy,
+                sweep_value=value,
+                step_ms=(milliseconds.median(), milliseconds.quantile(0.9), milliseconds.quantile(0.99)),
+                first_step_ms=mine.loc[mine["step"] == 1, "step_seconds"].astype(float).median() * 1000,
+                outside_seconds=(gaps.median(), gaps.max()),
+                pipeline_first_batch_ms=runs["pipeline_first_batch_seconds"].astype(float).median() * 1000,
+                wall_seconds=runs["wall_seconds"].median(),
+                cpu_user_seconds=runs["cpu_user_seconds"].median(),
+                cpu_system_seconds=runs["cpu_system_seconds"].median(),
+                cpu_utilisation=(cpu / runs["wall_seconds"]).median(),
+                peak_rss_mb=runs["peak_rss_mb"].median(),
+            ))
+    return rows
+
+
+def large_outside_steps(study: Study) -> list[tuple[str, float, float]]:
+    """(strategy, largest time outside steps, median epoch) where that time exceeded LARGE_OUTSIDE_SHARE of
+    the median epoch, steady epochs only."""
+    outside = schema.steady(outside_steps(study.results, study.steps))
+    return [
+        (strategy, rows["outside_seconds"].max(), rows["epoch_seconds"].median())
+        for strategy, rows in outside.groupby("strategy")
+        if rows["outside_seconds"].max() > LARGE_OUTSIDE_SHARE * rows["epoch_seconds"].median()
+    ]
+
+
+def trial_minutes(study: Study) -> float:
+    """The wall time of the finished trials, in minutes."""
+    return study.ok_trials["wall_seconds"].astype(float).sum() / 60

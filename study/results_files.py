@@ -1,4 +1,6 @@
-"""The study's files on disk: append-only tables flushed to disk, and atomic rewrites.
+"""The study's files on disk (their names and columns are in study.schema): append-only tables flushed to
+disk, atomic rewrites, and the output folder's life (a new study archives an earlier one; a resumed one
+keeps only finished trials' rows).
 
 A crash, a kill or a full disk may stop a study at any moment; what was appended before stays readable, and a
 report file is either the old one or the new one, never half of one.
@@ -7,17 +9,14 @@ report file is either the old one or the new one, never half of one.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
-RESULTS = "results.csv"  # one row per (strategy, repeat, epoch) of a finished trial
-STEPS = "steps.csv"  # one row per training step
-TRIALS = "trials.csv"  # one row per trial, written last: it marks the trial finished (or failed)
-CONFIG = "config.json"
-ENVIRONMENT = "environment.json"
-STUDY_FILES = (RESULTS, STEPS, TRIALS, CONFIG, ENVIRONMENT)
+from study import schema
 
 
 class ResultsError(Exception):
@@ -79,3 +78,37 @@ def read_table(path: Path, required: list[str]):
             f"{path} lacks the columns {', '.join(missing)}: not a file of this study; move it away or use another --out"
         )
     return table.dropna(subset=[column for column in required if column in ("strategy", "repeat")])
+
+
+def read_study_table(out: Path, name: str):
+    """One of the study's tables (schema.RESULTS, STEPS or TRIALS), with its sweep values normalized."""
+    return schema.normalize_sweep_column(read_table(out / name, schema.REQUIRED[name]))
+
+
+def has_study(out: Path) -> bool:
+    return any((out / name).exists() for name in schema.STUDY_FILES)
+
+
+def archive_previous(out: Path) -> Path:
+    """Move an earlier study's files aside so a new study never overwrites measurements."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    archive = out / "archive" / stamp
+    archive.mkdir(parents=True)
+    for path in out.iterdir():
+        if path.name != "archive" and (path.is_file() or path.name == "logs"):
+            shutil.move(str(path), archive / path.name)
+    return archive
+
+
+def keep_finished_trials(out: Path) -> set:
+    """Rewrite the tables keeping the rows of finished trials only; returns their keys (for --resume).
+
+    A crash may leave rows of an unfinished trial, and failed trials are run again: only ok trials stay."""
+    keys = schema.finished_keys(read_study_table(out, schema.TRIALS))
+    for name, columns in schema.COLUMNS.items():
+        path = out / name
+        table = read_table(path, ["strategy", "repeat"])
+        if not table.empty:
+            kept = schema.of_finished_trials(table, keys)
+            write_atomic(path, kept.reindex(columns=columns).to_csv(index=False))
+    return keys

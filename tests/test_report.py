@@ -8,7 +8,7 @@ import pytest
 
 from study import report
 from study.config import StudyConfig
-from study.runner import RESULT_COLUMNS, STEP_COLUMNS, TRIAL_COLUMNS
+from study.schema import RESULT_COLUMNS, STEP_COLUMNS, TRIAL_COLUMNS
 
 # Steady epoch seconds per (strategy, swept value): tfdata-online slows with the cost, the limit does not.
 TRUE_SECONDS = {

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from study.schedule import plan_blocks
+from study.plan import plan_blocks
 
 
 def test_every_block_runs_every_strategy_once_plus_the_reference():

@@ -1,0 +1,175 @@
+"""The report's seaborn plots, each drawn from the analysis' tables and findings; no statistics here.
+
+Every file is written to a temporary name and renamed, so an interrupted report never leaves half a PNG.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from study import analysis, results_files, schema  # noqa: E402
+from study.schema import COMPUTE_BOUND  # noqa: E402
+
+SWEEP_LABELS = {
+    "preprocess-cost": "extra preprocessing per example (µs)",
+    "scale": "corpus size (copies of the training split)",
+    "service-workers": "tf.data service workers",
+}
+
+
+def _save(figure, path: Path) -> Path:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    results_files.write_atomic(path, buffer.getvalue())
+    return path
+
+
+def _present(order, table) -> list:
+    """The strategies of `order` that have rows in `table`, in that order."""
+    return [name for name in order if name in set(table["strategy"])]
+
+
+def _sweep_title(config) -> str:
+    return f" ({config.sweep[0]} sweep)" if config.sweep else ""
+
+
+# --- plots -----------------------------------------------------------------------------------------------
+
+
+def plot_epoch_time(results, order, config, path) -> Path:
+    results = results.assign(kind=np.where(results["warmup"].astype(bool), "first epoch (warm-up)", "steady epoch"))
+    values = [None] if not config.sweep else sorted(results["sweep_value"].dropna().unique())
+    figure, axes = plt.subplots(1, len(values), figsize=(max(7, 4.2 * len(values)), 4.6), squeeze=False, sharey=True)
+    for axis, value in zip(axes[0], values):
+        rows = results if value is None else results[results["sweep_value"] == value]
+        steady = rows[rows["kind"] == "steady epoch"]
+        present = _present(order, rows)
+        sns.boxplot(data=steady, y="strategy", x="epoch_seconds", order=present, color="#dddddd", showfliers=False, ax=axis)
+        sns.stripplot(
+            data=rows, y="strategy", x="epoch_seconds", order=present, hue="kind",
+            hue_order=["steady epoch", "first epoch (warm-up)"], palette=["#1f77b4", "#ff7f0e"],
+            jitter=0.2, size=5, ax=axis,
+        )
+        limit = analysis.limit_epoch_median(rows)
+        if not math.isnan(limit):
+            axis.axvline(limit, color="#2ca02c", linestyle="--", label="compute-bound limit (median)")
+        axis.set_xlabel("epoch time (s)")
+        axis.set_ylabel("")
+        if value is not None:
+            axis.set_title(f"{config.sweep[0]} = {value:g}")
+        handles, labels = axis.get_legend_handles_labels()
+        axis.get_legend().remove()
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, -0.06))
+    figure.suptitle(f"Epoch time per feed strategy{_sweep_title(config)} - lower is faster")
+    return _save(figure, path)
+
+
+def plot_step_time(steps, order, config, path) -> Path:
+    steps = schema.steady(steps)
+    figure, axis = plt.subplots(figsize=(8, 4.6))
+    present = _present(order, steps)
+    sns.ecdfplot(data=steps, x="step_seconds", hue="strategy", hue_order=present, log_scale=True, ax=axis)
+    axis.set_xlabel("training step time (s, log scale)")
+    axis.set_ylabel("fraction of steps at most this long")
+    axis.set_title(f"Step-time distribution (steady epochs){_sweep_title(config)}")
+    return _save(figure, path)
+
+
+def plot_throughput(findings, order, config, path) -> Path:
+    table = analysis.throughput_table(findings)
+    figure, axis = plt.subplots(figsize=(8.5, 4.6))
+    if config.sweep:
+        table["strategy"] = table["strategy"] + " @" + table["value"].map(lambda v: f"{v:g}")
+        present = list(dict.fromkeys(table["strategy"]))
+    else:
+        present = _present(order, table)
+    sns.barplot(data=table, y="strategy", x="rate", hue="measure", order=present, hue_order=["in training", "input pipeline alone"], ax=axis)
+    axis.set_xscale("log")
+    axis.set_xlabel("examples per second (log scale)")
+    axis.set_ylabel("")
+    axis.set_title("Input capacity vs what the model consumes\n(a pipeline slower than the compute-bound rate makes training input-bound)")
+    return _save(figure, path)
+
+
+def plot_resources(trials, order, config, path) -> Path:
+    trials = analysis.with_cpu_seconds(trials)
+    present = _present(order, trials)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    for axis, column, label in (
+        (axes[0], "peak_rss_mb", "peak resident memory of the trial process (MB)"),
+        (axes[1], "cpu_seconds", "CPU seconds of the trial process (user + system)"),
+    ):
+        sns.barplot(data=trials, y="strategy", x=column, order=present, color="#9ecae1", errorbar=None, ax=axis)
+        sns.stripplot(data=trials, y="strategy", x=column, order=present, color="#08519c", size=5, ax=axis)
+        axis.set_xlabel(label)
+        axis.set_ylabel("")
+    figure.suptitle(f"Resources per trial (bar = mean, dots = trials){_sweep_title(config)}")
+    return _save(figure, path)
+
+
+def plot_accuracy(trials, order, config, path) -> Path:
+    present = _present(order, trials)
+    figure, axis = plt.subplots(figsize=(8, 4.2))
+    sns.stripplot(data=trials, y="strategy", x="val_accuracy", order=present, size=7, color="#6a3d9a", ax=axis)
+    axis.set_xlabel("validation accuracy after the last epoch")
+    axis.set_ylabel("")
+    axis.set_title("Every strategy trains the same model: final validation accuracy per trial")
+    return _save(figure, path)
+
+
+def plot_timeline(results, order, config, path) -> Path:
+    start = results["started_at"].min()
+    table = results.assign(
+        minutes=(results["started_at"] - start) / 60,
+        kind=np.where(results["warmup"].astype(bool), "first epoch", "steady epoch"),
+    )
+    present = _present(order, table)
+    figure, axis = plt.subplots(figsize=(10, 4.6))
+    sns.scatterplot(data=table, x="minutes", y="epoch_seconds", hue="strategy", hue_order=present, style="kind",
+                    style_order=["steady epoch", "first epoch"], s=45, ax=axis)
+    axis.set_xlabel("minutes since the study started")
+    axis.set_ylabel("epoch time (s)")
+    axis.set_title("Timeline: did the machine's pace change during the study? (compute-bound should be flat)")
+    axis.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return _save(figure, path)
+
+
+def plot_scaling(findings, order, config, path) -> Path:
+    table = analysis.scaling_table(findings)
+    figure, axis = plt.subplots(figsize=(8.5, 4.8))
+    for strategy in _present(order, table):
+        rows = table[table["strategy"] == strategy].sort_values("value")
+        style = {"linestyle": "--", "color": "black"} if strategy == COMPUTE_BOUND else {}
+        axis.errorbar(rows["value"], rows["seconds"], yerr=[rows["seconds"] - rows["low"], rows["high"] - rows["seconds"]],
+                      marker="o", capsize=3, label=strategy + (" (limit)" if strategy == COMPUTE_BOUND else ""), **style)
+    axis.set_xlabel(SWEEP_LABELS.get(config.sweep[0], config.sweep[0]))
+    axis.set_ylabel("median steady epoch time (s)")
+    axis.set_title("Steady epoch time vs the swept setting (bars: 95% interval)")
+    if min(table["value"]) > 0 and max(table["value"]) / max(min(table["value"]), 1) >= 10:
+        axis.set_xscale("log")
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def plot_memory_scaling(trials, order, config, path) -> Path:
+    present = [name for name in _present(order, trials) if name != COMPUTE_BOUND]
+    trials = trials[trials["strategy"].isin(present)]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    sns.lineplot(data=trials, x="sweep_value", y="peak_rss_mb", hue="strategy", hue_order=present, marker="o", ax=axes[0])
+    sns.lineplot(data=trials, x="sweep_value", y="pipeline_first_batch_seconds", hue="strategy", hue_order=present, marker="o", ax=axes[1])
+    axes[0].set_ylabel("peak resident memory (MB)")
+    axes[1].set_ylabel("time to the first batch, pipeline alone (s)")
+    for axis in axes:
+        axis.set_xlabel(SWEEP_LABELS["scale"])
+    figure.suptitle("Memory and start-up vs corpus size: in-memory strategies grow, streaming ones stay flat")
+    return _save(figure, path)

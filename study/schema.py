@@ -1,0 +1,117 @@
+"""The result files and their columns, and the rules derived from them, each written once.
+
+- results.csv: one row per (strategy, repeat, epoch) of a finished trial;
+- steps.csv: one row per training step;
+- trials.csv: one row per trial, written last: it marks the trial finished (status ok) or failed;
+- config.json, environment.json: the settings and the machine.
+
+A trial is keyed by (repeat, strategy, sweep value); the sweep value is None in a study without a sweep,
+whatever a CSV reader made of the empty cell. The first epoch of every trial is the warm-up (tracing,
+buffers): it is kept and labelled, and left out of the steady-state figures.
+"""
+
+from __future__ import annotations
+
+from inputs.compute_bound import NAME as COMPUTE_BOUND  # the limit, measured in every block
+
+RESULTS = "results.csv"
+STEPS = "steps.csv"
+TRIALS = "trials.csv"
+CONFIG = "config.json"
+ENVIRONMENT = "environment.json"
+STUDY_FILES = (RESULTS, STEPS, TRIALS, CONFIG, ENVIRONMENT)
+
+RESULT_COLUMNS = [
+    "strategy", "repeat", "sweep", "sweep_value", "epoch", "warmup", "started_at", "epoch_seconds",
+    "cpu_seconds", "steps", "examples", "examples_per_second", "loss", "accuracy", "val_loss", "val_accuracy",
+    "before_first_step_seconds", "after_last_step_seconds",
+]
+STEP_COLUMNS = ["strategy", "repeat", "sweep_value", "epoch", "step", "step_seconds"]
+TRIAL_COLUMNS = [
+    "strategy", "repeat", "sweep", "sweep_value", "position", "status", "error", "started_at", "wall_seconds",
+    "cpu_user_seconds", "cpu_system_seconds", "peak_rss_mb", "parameters", "val_loss", "val_accuracy",
+    "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
+]
+# The columns a file must have to be read at all.
+REQUIRED = {
+    RESULTS: ["strategy", "repeat", "epoch", "epoch_seconds"],
+    STEPS: ["strategy", "repeat", "epoch", "step_seconds"],
+    TRIALS: ["strategy", "repeat", "status"],
+}
+COLUMNS = {RESULTS: RESULT_COLUMNS, STEPS: STEP_COLUMNS, TRIALS: TRIAL_COLUMNS}
+
+# What the child reports per epoch that goes into results.csv as it is.
+EPOCH_FIELDS = (
+    "epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy",
+    "before_first_step_seconds", "after_last_step_seconds",
+)
+# What the child reports at the end that goes into trials.csv.
+TRIAL_FIELDS = (
+    "parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
+)
+
+OK = "ok"  # the status of a finished trial; "failed" and "timeout" are the others
+WARMUP_EPOCH = 1
+
+
+def is_warmup(epoch) -> bool:
+    return int(epoch) == WARMUP_EPOCH
+
+
+def steady(table):
+    """The rows of epochs after the warm-up; every row when there are none (one-epoch studies)."""
+    after = table[table["epoch"] > WARMUP_EPOCH]
+    return after if len(after) else table
+
+
+def sweep_value(value):
+    """A sweep value as the study keys it: an int, or None for "no sweep" (None, "", NaN)."""
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return None
+    return int(value)
+
+
+def same_sweep_value(a, b) -> bool:
+    return sweep_value(a) == sweep_value(b)
+
+
+def sweep_order(value) -> tuple:
+    """Sort key: the swept values in order, "no sweep" last."""
+    return (value is None, value or 0)
+
+
+def normalize_sweep_column(table):
+    """The table with a `sweep_value` column of ints or None (missing column: None everywhere)."""
+    table = table.copy()
+    table["sweep_value"] = [sweep_value(value) for value in table.get("sweep_value", [None] * len(table))]
+    return table
+
+
+def rows_at(table, value):
+    """The rows of one swept value (None: the study has no sweep)."""
+    if not len(table):
+        return table
+    return table[[same_sweep_value(row_value, value) for row_value in table["sweep_value"]]]
+
+
+def trial_key(repeat, strategy, value) -> tuple:
+    return (int(repeat), strategy, sweep_value(value))
+
+
+def finished_keys(trials) -> set:
+    """The keys of the trials trials.csv marks ok."""
+    return {
+        trial_key(repeat, strategy, value)
+        for repeat, strategy, value, status in zip(
+            trials["repeat"], trials["strategy"], trials.get("sweep_value", [None] * len(trials)), trials["status"]
+        )
+        if status == OK
+    }
+
+
+def of_finished_trials(table, keys: set):
+    """The rows of `table` that belong to a finished trial (a crash may leave rows of an unfinished one)."""
+    if not len(table):
+        return table
+    values = table.get("sweep_value", [None] * len(table))
+    return table[[trial_key(r, s, v) in keys for r, s, v in zip(table["repeat"], table["strategy"], values)]]
