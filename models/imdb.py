@@ -1,6 +1,6 @@
 """The IMDB sentiment models every feed strategy trains.
 
-`reference` is exactly the reference study's LSTM (2,691,713 parameters). `small` is a cheap model whose step
+`lstm` is exactly the reference study's LSTM (2,691,713 parameters). `small` is a cheap model whose step
 is many times shorter, standing in for a fast accelerator: with it the input pipeline can become the bottleneck.
 """
 
@@ -29,7 +29,7 @@ class ExampleCount(keras.metrics.Metric):
         self.count.assign(0.0)
 
 
-def _reference_layers():
+def _lstm_layers():
     return [
         keras.layers.Embedding(VOCAB_SIZE, 128),
         keras.layers.LSTM(128, dropout=0.2, recurrent_dropout=0.2),
@@ -45,10 +45,10 @@ def _small_layers():
     ]
 
 
-LAYERS = {"reference": _reference_layers, "small": _small_layers}
+LAYERS = {"lstm": _lstm_layers, "small": _small_layers}
 
 
-def build_model(name: str = "reference", seed: int = 0, sequence_length: int = SEQUENCE_LENGTH) -> keras.Model:
+def build_model(name: str = "lstm", seed: int = 0, sequence_length: int = SEQUENCE_LENGTH) -> keras.Model:
     """A compiled model whose initial weights depend only on `name` and `seed`."""
     keras.utils.set_random_seed(seed)  # same initial weights and dropout masks for every strategy
     make_layers = LAYERS[name]

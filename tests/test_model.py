@@ -3,8 +3,8 @@ import numpy as np
 from models import build_model
 
 
-def test_reference_model_is_the_reference_studys_lstm():
-    model = build_model("reference", seed=0)
+def test_lstm_model_is_the_reference_studys_lstm():
+    model = build_model("lstm", seed=0)
     assert model.count_params() == 2_691_713
     assert [type(layer).__name__ for layer in model.layers] == ["Embedding", "LSTM", "Dense"]
     lstm = model.layers[1]
