@@ -31,16 +31,21 @@ from study.trial import PROTOCOL_PREFIX
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# An epoch's boundary: the wait before its first step and after its last, each with the process CPU over it.
+BOUNDARY_COLUMNS = (
+    "before_first_step_seconds", "before_first_step_cpu_seconds", "after_last_step_seconds", "after_last_step_cpu_seconds",
+)
 RESULT_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "epoch", "warmup", "started_at", "epoch_seconds",
     "cpu_seconds", "steps", "examples", "examples_per_second", "loss", "accuracy", "val_loss", "val_accuracy",
-    "before_first_step_seconds", "after_last_step_seconds",
+    *BOUNDARY_COLUMNS,
 ]
 STEP_COLUMNS = ["strategy", "repeat", "sweep_value", "epoch", "step", "step_seconds"]
 TRIAL_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "position", "status", "error", "started_at", "wall_seconds",
     "cpu_user_seconds", "cpu_system_seconds", "peak_rss_mb", "parameters", "val_loss", "val_accuracy",
-    "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
+    "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds",
+    "fit_teardown_cpu_seconds",
 ]
 
 STOP_GRACE_SECONDS = 5
@@ -275,7 +280,7 @@ def _save_trial(out: Path, config: StudyConfig, trial: Trial, position: int, out
     if outcome.status == "ok":
         rows, steps = [], []
         for event in outcome.epochs:
-            row = dict(base, **{key: event[key] for key in ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy", "before_first_step_seconds", "after_last_step_seconds")})
+            row = dict(base, **{key: event[key] for key in ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy", *BOUNDARY_COLUMNS)})
             row["warmup"] = event["epoch"] == 1
             row["examples_per_second"] = event["examples"] / event["epoch_seconds"]
             if event is outcome.epochs[-1]:
@@ -293,7 +298,7 @@ def _save_trial(out: Path, config: StudyConfig, trial: Trial, position: int, out
         base, position=position, status=outcome.status, error=outcome.error, started_at=started_at,
         wall_seconds=round(outcome.wall_seconds, 3), cpu_user_seconds=round(outcome.cpu_user_seconds, 3),
         cpu_system_seconds=round(outcome.cpu_system_seconds, 3), peak_rss_mb=round(outcome.peak_rss_mb, 1),
-        **{key: outcome.done.get(key) for key in ("parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds")},
+        **{key: outcome.done.get(key) for key in ("parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds", "fit_teardown_cpu_seconds")},
     )
     results_files.append_rows(out / TRIALS, TRIAL_COLUMNS, [summary])  # last: marks the trial finished
 
