@@ -13,7 +13,9 @@ from inputs.generator import GeneratorStrategy
 from inputs.generator_online import GeneratorOnlineStrategy
 from inputs.pydataset import PyDatasetStrategy
 from inputs.tfdata import TfDataStrategy
+from inputs.tfdata_autotune_off import TfDataAutotuneOffStrategy
 from inputs.tfdata_online import TfDataOnlineStrategy
+from inputs.tfdata_repeat import TfDataRepeatStrategy
 from inputs.tfdata_service import TfDataServiceStrategy
 from inputs.tfrecord import TfRecordStrategy
 
@@ -23,6 +25,8 @@ STRATEGIES = {
         ArraysStrategy(),
         GeneratorStrategy(),
         TfDataStrategy(),
+        TfDataRepeatStrategy(),
+        TfDataAutotuneOffStrategy(),
         GeneratorOnlineStrategy(),
         TfDataOnlineStrategy(),
         PyDatasetStrategy(),
