@@ -37,9 +37,32 @@ class Finding:
     regime: str  # input-bound when the pipeline alone is slower than the model consumes
     val_accuracy: float
     vs_limit: stats.Comparison | None
-    vs_baseline: stats.Comparison | None
+    vs_baseline: stats.Comparison | None  # end to end: whole steady epochs, boundaries included
     cpu_vs_limit: stats.Comparison | None
     cpu_vs_baseline: stats.Comparison | None
+    steps_vs_baseline: stats.Comparison | None  # training speed: the time in steps only, boundaries left out
+    boundary: "Boundary"
+
+
+@dataclasses.dataclass(frozen=True)
+class Boundary:
+    """Where a strategy's steady epochs spend time outside training steps (medians over steady epochs)."""
+
+    epoch_seconds: float  # the whole steady epoch
+    in_steps_seconds: float  # the sum of its step times
+    before_first_step_seconds: float
+    after_last_step_seconds: float
+    max_wait_seconds: float  # the largest boundary wait (before + after) of any steady epoch
+    busy_share: float  # process CPU / wall over the boundary waits: near 0 = idle waiting, not input work
+    teardown_seconds: float  # fit's teardown after the last epoch, once per trial (nan when not recorded)
+
+    @property
+    def wait_seconds(self) -> float:
+        return self.before_first_step_seconds + self.after_last_step_seconds
+
+    def is_large_idle_wait(self) -> bool:
+        """Worth a sentence: over a second and 5% of the epoch, with the process mostly idle."""
+        return self.wait_seconds > max(1.0, 0.05 * self.epoch_seconds) and self.busy_share < 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +101,15 @@ def normalize_sweep_column(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def epoch_parts(results: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
+    """results with `in_steps_seconds`: the sum of each epoch's step times (its training time, boundaries out)."""
+    keys = ["strategy", "repeat", "setting", "epoch"]
+    setting = lambda table: table.assign(setting=[-1 if v is None else v for v in table["sweep_value"]])  # noqa: E731
+    summed = setting(normalize_sweep_column(steps)).groupby(keys)["step_seconds"].sum().rename("in_steps_seconds")
+    merged = setting(normalize_sweep_column(results)).merge(summed.reset_index(), on=keys, how="left")
+    return merged.drop(columns="setting")
+
+
 def steady_epochs(results: pd.DataFrame) -> pd.DataFrame:
     """Epochs after the first of each trial (the first includes tracing and warm-up)."""
     return results[results["epoch"] > 1]
@@ -87,8 +119,14 @@ def _per_block(rows: pd.DataFrame, column: str, blocks) -> list:
     return [rows.loc[rows["repeat"] == block, column].to_numpy(float) for block in blocks]
 
 
-def analyse(results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0) -> Analysis:
+def analyse(results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0, steps=None) -> Analysis:
+    """`steps` (steps.csv) adds the time in steps to every epoch; without it, an epoch's steps are its whole time."""
     results = normalize_sweep_column(results)
+    if steps is not None and len(steps):
+        results = epoch_parts(results, steps)
+    if "in_steps_seconds" not in results.columns:
+        results = results.assign(in_steps_seconds=np.nan)
+    results["in_steps_seconds"] = results["in_steps_seconds"].fillna(results["epoch_seconds"])
     trials = normalize_sweep_column(trials)
     ok_trials = trials[trials["status"] == "ok"]
     steady = steady_epochs(results)
@@ -147,4 +185,27 @@ def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noi
         vs_baseline=compare(baseline, "epoch_seconds"),
         cpu_vs_limit=compare(REFERENCE, "cpu_seconds"),
         cpu_vs_baseline=compare(baseline, "cpu_seconds"),
+        steps_vs_baseline=compare(baseline, "in_steps_seconds"),
+        boundary=_boundary(rows, strategy_trials),
+    )
+
+
+def _median(values) -> float:
+    values = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    return float(values.median()) if len(values) else math.nan
+
+
+def _boundary(rows: pd.DataFrame, strategy_trials: pd.DataFrame) -> Boundary:
+    column = lambda name: rows[name] if name in rows.columns else pd.Series(np.nan, index=rows.index)  # noqa: E731
+    wait = column("before_first_step_seconds").astype(float) + column("after_last_step_seconds").astype(float)
+    wait_cpu = column("before_first_step_cpu_seconds").astype(float) + column("after_last_step_cpu_seconds").astype(float)
+    teardown = strategy_trials["fit_teardown_seconds"] if "fit_teardown_seconds" in strategy_trials.columns else []
+    return Boundary(
+        epoch_seconds=_median(rows["epoch_seconds"]),
+        in_steps_seconds=_median(rows["in_steps_seconds"]),
+        before_first_step_seconds=_median(column("before_first_step_seconds")),
+        after_last_step_seconds=_median(column("after_last_step_seconds")),
+        max_wait_seconds=float(wait.max()) if wait.notna().any() else math.nan,
+        busy_share=float(wait_cpu.sum() / wait.sum()) if wait_cpu.notna().any() and wait.sum() > 0 else math.nan,
+        teardown_seconds=_median(teardown),
     )

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from study import analysis, results_files  # noqa: E402
+from study import analysis, results_files, stats  # noqa: E402
 from study.analysis import REFERENCE  # noqa: E402
 from study.config import StudyConfig  # noqa: E402
 from study.results_files import RESULTS, STEPS, TRIALS, ResultsError  # noqa: E402
@@ -78,6 +78,46 @@ def plot_epoch_time(results, order, config, path) -> Path:
         axis.get_legend().remove()
     figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, -0.06))
     figure.suptitle(f"Epoch time per feed strategy{_sweep_title(config)} - lower is faster")
+    return _save(figure, path)
+
+
+BOUNDARY_PARTS = (  # (Boundary attribute, legend label, colour): the stacked pieces of one steady epoch
+    ("in_steps_seconds", "in training steps", "#4c72b0"),
+    ("before_first_step_seconds", "waiting before the first step", "#dd8452"),
+    ("after_last_step_seconds", "after the last step", "#c44e52"),
+    ("other_seconds", "between steps (callbacks, Keras' loop)", "#bbbbbb"),
+)
+
+
+def plot_boundaries(findings, order, config, path) -> Path:
+    """Each strategy's median steady epoch split into time in steps and time at the epoch's boundaries, with
+    fit's one-off teardown beside it: a long boundary is a stall, not the feed's speed."""
+    rows = []
+    for f in findings:
+        b = f.boundary
+        label = f.strategy if f.sweep_value is None else f"{f.strategy} @{f.sweep_value:g}"
+        parts = {name: getattr(b, name) for name, _, _ in BOUNDARY_PARTS if name != "other_seconds"}
+        parts = {name: (0.0 if math.isnan(value) else value) for name, value in parts.items()}
+        parts["other_seconds"] = max(0.0, b.epoch_seconds - sum(parts.values()))
+        rows.append({"label": label, "strategy": f.strategy, "teardown": b.teardown_seconds, **parts})
+    table = pd.DataFrame(rows)
+    rank = {name: index for index, name in enumerate(order)}
+    table = table.sort_values("label", key=lambda labels: [rank.get(s, len(rank)) for s in table["strategy"]], kind="stable")
+    figure, (axis, teardown_axis) = plt.subplots(
+        1, 2, figsize=(11, 0.5 * len(table) + 2.2), sharey=True, gridspec_kw={"width_ratios": [3, 1]}
+    )
+    left = np.zeros(len(table))
+    for name, label, colour in BOUNDARY_PARTS:
+        axis.barh(table["label"], table[name], left=left, color=colour, label=label)
+        left += table[name].to_numpy(float)
+    axis.invert_yaxis()
+    axis.set_xlabel("median steady epoch (s)")
+    axis.set_title("Where a steady epoch's time goes")
+    axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    teardown_axis.barh(table["label"], table["teardown"].fillna(0.0), color="#8172b3")
+    teardown_axis.set_xlabel("fit's teardown after the last epoch (s)")
+    teardown_axis.set_title("once per trial")
+    figure.suptitle(f"Epoch boundaries: time in steps vs waiting at the boundary{_sweep_title(config)}")
     return _save(figure, path)
 
 
@@ -204,43 +244,101 @@ def _ratio_cell(comparison) -> str:
     return f"{r.estimate:.3f} {interval}"
 
 
+STALL_CAUSE = (
+    "the likely cause: Keras' fit makes a new input iterator every epoch for a finite dataset, and destroying the "
+    "used tf.data iterator waits, idle, for tf.data's autotune thread to wake up (benchmarks/iterator_teardown.py "
+    "reproduces it without Keras)"
+)
+
+
+def _named(findings) -> str:
+    return ", ".join(f"`{f.strategy}`" for f in findings)
+
+
 def _answer(result: analysis.Analysis, config: StudyConfig) -> list[str]:
+    """The headline: a strategy is called fastest only when its verdict against the baseline is significant, and
+    two questions stay apart - what a steady epoch costs end to end, and how fast the feed trains (its steps)."""
     lines = []
+    base = result.baseline
     for value in result.sweep_values:
         findings = [f for f in result.at(value) if f.strategy != REFERENCE]
         where = "" if value is None else f"At {config.sweep[0]} = {value}: "
         if not findings:
             lines.append(f"{where}no strategy finished a trial, so there is no answer yet.")
             continue
-        best = findings[0]
-        sentence = f"{where}**{best.strategy}** is the fastest strategy, {_fmt(best.epoch_seconds.estimate)} s per steady epoch"
-        if best.vs_limit is not None:
-            limit = best.vs_limit.ratio
-            overhead = (limit.estimate - 1) * 100
-            interval = " (one block: no interval)" if math.isnan(limit.low) else f" (95% CI {limit.low:.3f}-{limit.high:.3f})"
-            sentence += f", {limit.estimate:.3f}{interval} times the compute-bound limit (input overhead {overhead:+.1f}%)"
-        sentence += "."
-        if best.vs_baseline is not None:
-            sentence += f" Against the baseline `{result.baseline}`: {best.vs_baseline.sentence()}."
-        others = [f for f in findings[1:] if f.vs_baseline is not None]
-        decided = [f for f in others if f.vs_baseline.verdict != "no significant difference"]
-        if others and not decided:
-            sentence += f" No other strategy differs significantly from `{result.baseline}` in epoch time."
+        compared = [f for f in findings if f.vs_baseline is not None]
+        faster = sorted((f for f in compared if f.vs_baseline.verdict == stats.FASTER), key=lambda f: f.vs_baseline.ratio.estimate)
+        slower = [f for f in compared if f.vs_baseline.verdict == stats.SLOWER]
+        if faster:
+            best = faster[0]
+            sentence = (f"{where}End to end, **{best.strategy}** has the shortest steady epochs "
+                        f"({_fmt(best.epoch_seconds.estimate)} s): {best.vs_baseline.sentence()}.")
+            if len(faster) > 1:
+                sentence += f" Also significantly faster than `{base}`: {_named(faster[1:])}."
+        elif compared:
+            sentence = f"{where}End to end, no strategy is significantly faster than `{base}` per steady epoch."
+        else:
+            sentence = f"{where}Only `{base}` was measured; there is nothing to compare it with."
+        if slower:
+            sentence += f" Significantly slower than `{base}`: {_named(slower)}."
+        step_faster = [f for f in compared if f.steps_vs_baseline is not None and f.steps_vs_baseline.verdict == stats.FASTER]
+        step_slower = [f for f in compared if f.steps_vs_baseline is not None and f.steps_vs_baseline.verdict == stats.SLOWER]
+        if compared:
+            sentence += " In training steps alone (epoch boundaries left out): "
+            if not step_faster and not step_slower:
+                sentence += f"no strategy differs significantly from `{base}`."
+            else:
+                parts = ([f"faster than `{base}`: {_named(step_faster)}"] if step_faster else []) + (
+                    [f"slower: {_named(step_slower)}"] if step_slower else [])
+                sentence += "; ".join(parts) + "."
         input_bound = [f.strategy for f in findings if f.regime == analysis.INPUT_BOUND]
         if input_bound:
             sentence += f" Input-bound (the pipeline alone is slower than the model consumes): {', '.join(input_bound)}."
         else:
             sentence += " Every strategy's pipeline alone outruns the model: the run is compute-bound."
-        noise = result.noise.get(value, 0.0)
-        effects = [abs(f.vs_baseline.ratio.estimate - 1) for f in others + [best] if f.vs_baseline is not None]
-        if effects and noise > min(effects):
-            sentence += (
-                f" Caution: the compute-bound reference's own epochs varied by {noise * 100:.1f}% within a trial, more than "
-                f"the smallest gap reported ({min(effects) * 100:.1f}%); gaps below that noise are called no significant difference."
-            )
         lines.append(sentence)
+        lines += _stall_sentences(result.at(value), where)
     if len(result.failures):
         lines.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
+    return lines
+
+
+def _stall_sentences(findings, where: str) -> list[str]:
+    """Say in words when epochs carry a large idle boundary wait, and which measured strategies avoid it."""
+    stalled = [f for f in findings if f.boundary.is_large_idle_wait()]
+    if not stalled:
+        return []
+    clean = [f for f in findings if f.strategy != REFERENCE and not f.boundary.is_large_idle_wait()]
+    sentences = []
+    for f in stalled:
+        b = f.boundary
+        sentences.append(
+            f"{where}**`{f.strategy}` waits {b.wait_seconds:.1f} s per steady epoch at the epoch boundary** (median; "
+            f"up to {b.max_wait_seconds:.1f} s; {_fmt(b.before_first_step_seconds)} s before the first step), "
+            f"{b.wait_seconds / b.epoch_seconds:.0%} of its {_fmt(b.epoch_seconds)} s epoch, with the process "
+            f"{b.busy_share:.0%} busy: an idle wait, not input work. That is {STALL_CAUSE}."
+        )
+    if clean:
+        avoided = ", ".join(f"`{f.strategy}` ({f.boundary.wait_seconds:.1f} s)" for f in clean)
+        sentences.append(f"{where}Measured in the same blocks without that wait (boundary per steady epoch): {avoided}.")
+    return sentences
+
+
+def _boundary_table(result: analysis.Analysis, config: StudyConfig) -> list[str]:
+    lines = [
+        "| strategy | steady epoch s | in steps s | before first step s | after last step s | largest wait s "
+        "| CPU busy while waiting | fit teardown s (once) |",
+        "|" + "---|" * 8,
+    ]
+    for value in result.sweep_values:
+        for f in result.at(value):
+            b = f.boundary
+            name = f.strategy if value is None else f"{f.strategy} @{value}"
+            busy = "-" if math.isnan(b.busy_share) else f"{b.busy_share:.0%}"
+            lines.append(
+                f"| {name} | {_fmt(b.epoch_seconds)} | {_fmt(b.in_steps_seconds)} | {_fmt(b.before_first_step_seconds, 2)} "
+                f"| {_fmt(b.after_last_step_seconds, 2)} | {_fmt(b.max_wait_seconds, 2)} | {busy} | {_fmt(b.teardown_seconds, 2)} |"
+            )
     return lines
 
 
@@ -265,21 +363,13 @@ def _table(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     return lines
 
 
-def _outside_steps(results, steps) -> pd.DataFrame:
-    """Per epoch: wall seconds spent outside training steps (epoch time minus the sum of its step times)."""
-    keys = ["strategy", "repeat", "setting", "epoch"]
-    setting = lambda table: table.assign(setting=table["sweep_value"].map(lambda v: -1 if v is None else v))  # noqa: E731
-    summed = setting(steps).groupby(keys)["step_seconds"].sum().rename("step_sum").reset_index()
-    merged = setting(results).merge(summed, on=keys, how="left")
-    return merged.assign(outside_seconds=merged["epoch_seconds"] - merged["step_sum"])
-
-
 def _where_the_time_goes(results, steps, trials, order, config) -> list[str]:
     """Per strategy: step-time percentiles (steady epochs), the first step of each steady epoch (waiting for the
     first batch plus one step), time outside steps, the pipeline's own time to its first batch, and the trial's
     resources."""
     steady = steps[steps["epoch"] > 1] if (steps["epoch"] > 1).any() else steps
-    outside = _outside_steps(results, steps)
+    outside = analysis.epoch_parts(results, steps)
+    outside = outside.assign(outside_seconds=outside["epoch_seconds"] - outside["in_steps_seconds"])
     outside = outside[outside["epoch"] > 1] if (outside["epoch"] > 1).any() else outside
     ok = trials[trials["status"] == "ok"]
     setting = f" {config.sweep[0]} |" if config.sweep else ""
@@ -306,16 +396,6 @@ def _where_the_time_goes(results, steps, trials, order, config) -> list[str]:
                 f"| {_fmt(runs['wall_seconds'].median())} | {_fmt(runs['cpu_user_seconds'].median())} | {_fmt(runs['cpu_system_seconds'].median())} "
                 f"| {utilisation:.2f} cores | {_fmt(runs['peak_rss_mb'].median(), 0)} |"
             )
-    large = [
-        (strategy, rows["outside_seconds"].max(), rows["epoch_seconds"].median())
-        for strategy, rows in outside.groupby("strategy")
-        if rows["outside_seconds"].max() > 0.1 * rows["epoch_seconds"].median()
-    ]
-    if large:
-        listed = "; ".join(f"{name} up to {gap:.1f} s of a {epoch:.1f} s median epoch" for name, gap, epoch in large)
-        lines += ["", f"Some epochs spent a large share of their wall time outside training steps: {listed}. That time "
-                  "is not in any step, so the strategy's step times, not its epoch times, show its training speed; "
-                  "where results.csv has `before_first_step_seconds` and `after_last_step_seconds`, they say where it fell."]
     return lines
 
 
@@ -324,7 +404,7 @@ def _verdicts(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     for value in result.sweep_values:
         prefix = "" if value is None else f"[{config.sweep[0]} = {value}] "
         for f in result.at(value):
-            for comparison, unit in ((f.vs_baseline, ""), (f.cpu_vs_baseline, "CPU time")):
+            for comparison, unit in ((f.vs_baseline, ""), (f.steps_vs_baseline, "time in steps"), (f.cpu_vs_baseline, "CPU time")):
                 if comparison is not None:
                     lines.append(f"- {prefix}{comparison.sentence(unit)}")
     return lines
@@ -346,8 +426,9 @@ def _regime_lines(result: analysis.Analysis, config: StudyConfig) -> list[str]:
 
 def write_summary(out: Path, result, config, environment, plots, results, trials, steps, order) -> Path:
     lines = ["# Input-pipeline study: which way of feeding `model.fit` is fastest?", ""]
-    lines += _answer(result, config)
-    lines += ["", "## Steady-state results", "",
+    for paragraph in _answer(result, config):
+        lines += [paragraph, ""]
+    lines += ["## Steady-state results", "",
               "Steady epochs are every epoch after the first of each trial. Ratios are paired within blocks (geometric mean "
               "over blocks, 95% Student t interval over blocks); below 1 is faster. Epoch times carry a 95% bootstrap interval. *Limit* is the compute-bound reference: "
               "the model fed one ready batch over and over.", ""]
@@ -357,6 +438,13 @@ def write_summary(out: Path, result, config, environment, plots, results, trials
               "of its step times: time spent between epochs' batches rather than in training steps. CPU utilisation = "
               "(user + system) / wall time of the trial process; pipeline figures are the input pipeline alone, with no model.", ""]
     lines += _where_the_time_goes(results, steps, trials, order, config)
+    lines += ["", "## Epoch boundaries", "",
+              "A steady epoch's time in training steps against the waits at its boundaries (medians over steady epochs), "
+              "the share of those waits the process spent on the CPU (near 0%: idle waiting, not input work), and fit's "
+              "teardown after its last epoch (once per trial, outside every epoch). Keras makes a new input iterator "
+              "every epoch for a finite dataset, and keeps one for all of fit when the data is endless and "
+              "`steps_per_epoch` is given.", ""]
+    lines += _boundary_table(result, config)
     lines += ["", "## Verdicts", ""] + _verdicts(result, config)
     lines += _regime_lines(result, config)
     if len(result.failures):
@@ -404,11 +492,12 @@ def build(out: Path) -> list[Path]:
     config, environment, results, steps, trials = load(out)
     if results.empty:
         raise ResultsError(f"{out} holds no finished trial yet: nothing to report")
-    result = analysis.analyse(results, trials, analysis.baseline_of(config.strategies), seed=config.seed)
+    result = analysis.analyse(results, trials, analysis.baseline_of(config.strategies), seed=config.seed, steps=steps)
     order = _strategy_order(result.findings)
     ok = trials[trials["status"] == "ok"]
     plots = [
         plot_epoch_time(results, order, config, out / "epoch_time.png"),
+        plot_boundaries(result.findings, order, config, out / "boundaries.png"),
         plot_step_time(steps, order, config, out / "step_time.png"),
         plot_throughput(result.findings, order, config, out / "throughput.png"),
         plot_resources(ok, order, config, out / "resources.png"),
