@@ -64,6 +64,10 @@ Verdicts (the same interval decides all four, so their joint error rate is alpha
   either excludes 1 or, containing it, lies within +-E. Estimated by plugging in the observed SD of the
   block log ratios, so it is "about".
 
+Each comparison (one strategy against one baseline, on one clock) has error rate alpha on its own; with
+many strategies and two clocks the chance that *some* verdict errs is larger (no multiplicity correction:
+pass a higher `confidence` for a family-wise guarantee, e.g. Bonferroni 1 - alpha / comparisons).
+
 Percentages follow hyperfine's factors: "faster by 25%" means the baseline takes 1.25 times as long;
 "slower by 25%" means the strategy takes 1.25 times as long. The margin E is on the same scale.
 
