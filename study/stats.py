@@ -59,10 +59,12 @@ Verdicts (the same interval decides all four, so their joint error rate is alpha
   [1/(1+E), 1+E] - an equivalence test in the spirit of TOST (Schuirmann 1987) on the always-valid interval.
   When the interval both excludes 1 and lies inside the margin, the decided direction is reported
   (FASTER/SLOWER) and the sentence adds that the gap is within the margin.
-- UNDECIDED: neither. `more_blocks_needed` says about how many more blocks would make the interval narrow
-  enough (half-width <= log(1+E)/2) that the verdict is decided whatever the true ratio: then the interval
-  either excludes 1 or, containing it, lies within +-E. Estimated by plugging in the observed SD of the
-  block log ratios, so it is "about".
+- UNDECIDED: neither. `more_blocks_needed` says about how many more blocks would decide if the blocks to
+  come are like those so far (their mean and SD plugged in): the interval decides once its half-width is
+  below |mean| (a difference) or below log(1+E) - |mean| (equivalence). It is a point forecast - in the
+  simulations about half of the studies are decided after that many more blocks. The planner's
+  `blocks_needed(spread, margin)` is the conservative version: enough blocks (half-width <= log(1+E)/2)
+  that the interval decides whatever the true ratio.
 
 Each comparison (one strategy against one baseline, on one clock) has error rate alpha on its own; with
 many strategies and two clocks the chance that *some* verdict errs is larger (no multiplicity correction:
@@ -249,17 +251,26 @@ def detectable_difference(spread: float, blocks: int, confidence: float = CONFID
 
 
 def blocks_needed(spread: float, margin: float = MARGIN, confidence: float = CONFIDENCE) -> int:
-    """The fewest blocks with which `detectable_difference(spread, blocks) <= margin` (the inverse)."""
-    target = math.log1p(margin) / 2
+    """The fewest blocks with which `detectable_difference(spread, blocks) <= margin` (the inverse): enough
+    to decide at this margin whatever the true ratio."""
+    return _blocks_for_half_width(spread, math.log1p(margin) / 2, confidence)
+
+
+def blocks_to_decide(mean: float, spread: float, margin: float = MARGIN, confidence: float = CONFIDENCE) -> int:
+    """The fewest blocks whose interval decides if the blocks keep the observed mean log ratio and spread:
+    it excludes 0 once the half-width is below |mean|, and lies within the margin once it is below
+    log(1+margin) - |mean|. At most `blocks_needed(spread, margin)`, far fewer for a clear difference."""
+    distance = abs(mean)
+    return _blocks_for_half_width(spread, max(distance, math.log1p(margin) - distance), confidence)
+
+
+def _blocks_for_half_width(spread: float, target: float, confidence: float) -> int:
+    """The fewest blocks whose expected half-width is at most `target` (it falls with the blocks)."""
     if spread <= 0:
-        first = 2
-        while not math.isfinite(expected_half_width(0.0, first, confidence)):
-            first += 1
-        return first
-    # The half-width falls roughly as 1/sqrt(n): grow an upper bound geometrically, then bisect.
+        spread = 0.0
     high = 2
     while expected_half_width(spread, high, confidence) > target:
-        high *= 2
+        high *= 2  # the half-width falls roughly as 1/sqrt(n): grow an upper bound geometrically, then bisect
         if high > MAX_BLOCKS_SEARCHED:
             return MAX_BLOCKS_SEARCHED
     low = max(high // 2, 1)
@@ -316,7 +327,7 @@ def compare(
     spread = float(np.std(log_ratios, ddof=1)) if blocks >= MIN_BLOCKS else math.nan
     more = None
     if word == UNDECIDED and blocks >= MIN_BLOCKS:
-        more = max(blocks_needed(spread, margin, confidence) - blocks, 1)
+        more = max(blocks_to_decide(log_interval.estimate, spread, margin, confidence) - blocks, 1)
     return Comparison(strategy, baseline, ratio, blocks, word, margin, more, spread, confidence)
 
 
