@@ -168,7 +168,8 @@ class Comparison:
         if self.more_blocks_needed is None:
             more = "at least two blocks are needed to estimate the spread between blocks"
         else:
-            more = f"about {self.more_blocks_needed} more blocks would decide a difference of {margin}"
+            plural = "s" if self.more_blocks_needed != 1 else ""
+            more = f"about {self.more_blocks_needed} more block{plural} would decide a difference of {margin}"
         return (
             f"{self.strategy} vs {self.baseline}{in_unit}: undecided: the interval spans {spans}; {more} "
             f"(ratio {self.ratio.estimate:.3f}, {blocks})"
