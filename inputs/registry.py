@@ -11,6 +11,7 @@ from inputs.arrays import ArraysStrategy
 from inputs.compute_bound import ComputeBoundReference
 from inputs.generator import GeneratorStrategy
 from inputs.generator_online import GeneratorOnlineStrategy
+from inputs.grain_text import GrainProcessesStrategy, GrainThreadsStrategy
 from inputs.pydataset import PyDatasetStrategy
 from inputs.tfdata import TfDataStrategy
 from inputs.tfdata_autotune_off import TfDataAutotuneOffStrategy
@@ -32,6 +33,8 @@ STRATEGIES = {
         PyDatasetStrategy(),
         TfRecordStrategy(),
         TfDataServiceStrategy(),
+        GrainProcessesStrategy(),
+        GrainThreadsStrategy(),
     )
 }
 
