@@ -12,9 +12,12 @@ from inputs.arrays import ArraysStrategy
 from inputs.compute_bound import ComputeBound
 from inputs.generator import GeneratorStrategy
 from inputs.generator_online import GeneratorOnlineStrategy
+from inputs.grain_text import GrainProcessesStrategy, GrainThreadsStrategy
 from inputs.pydataset import PyDatasetStrategy
 from inputs.tfdata import TfDataStrategy
+from inputs.tfdata_autotune_off import TfDataAutotuneOffStrategy
 from inputs.tfdata_online import TfDataOnlineStrategy
+from inputs.tfdata_repeat import TfDataRepeatStrategy
 from inputs.tfdata_service import TfDataServiceStrategy
 from inputs.tfrecord import TfRecordStrategy
 
@@ -24,11 +27,15 @@ STRATEGIES = {
         ArraysStrategy(),
         GeneratorStrategy(),
         TfDataStrategy(),
+        TfDataRepeatStrategy(),
+        TfDataAutotuneOffStrategy(),
         GeneratorOnlineStrategy(),
         TfDataOnlineStrategy(),
         PyDatasetStrategy(),
         TfRecordStrategy(),
         TfDataServiceStrategy(),
+        GrainProcessesStrategy(),
+        GrainThreadsStrategy(),
     )
 }
 

@@ -1,8 +1,9 @@
 """Every number the report shows, from the saved result files alone, as frozen findings and tidy tables.
 
 Per strategy (and swept value): the steady epoch time, its paired ratios to the baseline and to the
-compute-bound limit (wall and CPU time), the pipeline's capacity and the regime; where the time goes (step
-percentiles, time outside steps, the trial's resources); the regimes across a sweep.
+compute-bound limit (wall and CPU time, and the time in steps alone), the pipeline's capacity and the regime,
+where its epochs wait at their boundaries; where the time goes (step percentiles, time outside steps, the
+trial's resources); the regimes across a sweep.
 
 The baseline is `arrays` (the reference study's `fit`) when the study has it, else its first listed strategy.
 Derived figures are computed here from the raw rows every time; nothing derived is stored in the tables.
@@ -23,7 +24,6 @@ from study.schema import COMPUTE_BOUND
 
 BASELINE = "arrays"
 INPUT_BOUND, COMPUTE_BOUND_REGIME, UNKNOWN_REGIME = "input-bound", "compute-bound", "unknown"
-LARGE_OUTSIDE_SHARE = 0.1  # time outside steps worth a note: more than this share of the median epoch
 
 
 def baseline_of(strategies) -> str:
@@ -75,9 +75,32 @@ class Finding:
     regime: str  # input-bound when the pipeline alone is slower than the model consumes
     val_accuracy: float
     vs_limit: stats.Comparison | None
-    vs_baseline: stats.Comparison | None
+    vs_baseline: stats.Comparison | None  # end to end: whole steady epochs, boundaries included
     cpu_vs_limit: stats.Comparison | None
     cpu_vs_baseline: stats.Comparison | None
+    steps_vs_baseline: stats.Comparison | None  # training speed: the time in steps only, boundaries left out
+    boundary: "Boundary"
+
+
+@dataclasses.dataclass(frozen=True)
+class Boundary:
+    """Where a strategy's steady epochs spend time outside training steps (medians over steady epochs)."""
+
+    epoch_seconds: float  # the whole steady epoch
+    in_steps_seconds: float  # the sum of its step times
+    before_first_step_seconds: float
+    after_last_step_seconds: float
+    max_wait_seconds: float  # the largest boundary wait (before + after) of any steady epoch
+    busy_share: float  # process CPU / wall over the boundary waits: near 0 = idle waiting, not input work
+    teardown_seconds: float  # fit's teardown after the last epoch, once per trial (nan when not recorded)
+
+    @property
+    def wait_seconds(self) -> float:
+        return self.before_first_step_seconds + self.after_last_step_seconds
+
+    def is_large_idle_wait(self) -> bool:
+        """Worth a sentence: over a second and 5% of the epoch, with the process mostly idle."""
+        return self.wait_seconds > max(1.0, 0.05 * self.epoch_seconds) and self.busy_share < 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,20 +121,28 @@ class Analysis:
         """Fastest first, the limit last."""
         return [*dict.fromkeys(f.strategy for f in self.findings if f.strategy != COMPUTE_BOUND), COMPUTE_BOUND]
 
-    def noise_above_effects(self, value) -> tuple[float, float] | None:
-        """(the limit's noise, the smallest gap to the baseline) at `value` when the noise is the larger."""
-        findings = [f for f in self.at(value) if f.strategy != COMPUTE_BOUND and f.vs_baseline is not None]
-        effects = [abs(f.vs_baseline.ratio.estimate - 1) for f in findings]
-        noise = self.noise.get(value, 0.0)
-        return (noise, min(effects)) if effects and noise > min(effects) else None
-
 
 def _per_block(rows: pd.DataFrame, column: str, blocks) -> list:
     return [rows.loc[rows["repeat"] == block, column].to_numpy(float) for block in blocks]
 
 
-def analyse(results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0) -> Analysis:
+def epoch_parts(results: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
+    """results with `in_steps_seconds`: the sum of each epoch's step times (its training time, boundaries out)."""
+    keys = ["strategy", "repeat", "setting", "epoch"]
+    setting = lambda table: table.assign(setting=[-1 if v is None else v for v in table["sweep_value"]])  # noqa: E731
+    summed = setting(schema.normalize_sweep_column(steps)).groupby(keys)["step_seconds"].sum().rename("in_steps_seconds")
+    merged = setting(schema.normalize_sweep_column(results)).merge(summed.reset_index(), on=keys, how="left")
+    return merged.drop(columns="setting")
+
+
+def analyse(results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0, steps=None) -> Analysis:
+    """`steps` (steps.csv) adds the time in steps to every epoch; without it, an epoch's steps are its whole time."""
     results = schema.normalize_sweep_column(results)
+    if steps is not None and len(steps):
+        results = epoch_parts(results, steps)
+    if "in_steps_seconds" not in results.columns:
+        results = results.assign(in_steps_seconds=np.nan)
+    results["in_steps_seconds"] = results["in_steps_seconds"].fillna(results["epoch_seconds"])
     trials = schema.normalize_sweep_column(trials)
     ok_trials = trials[trials["status"] == schema.OK]
     steady = schema.steady(results)
@@ -170,6 +201,29 @@ def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noi
         vs_baseline=compare(baseline, "epoch_seconds"),
         cpu_vs_limit=compare(COMPUTE_BOUND, "cpu_seconds"),
         cpu_vs_baseline=compare(baseline, "cpu_seconds"),
+        steps_vs_baseline=compare(baseline, "in_steps_seconds"),
+        boundary=_boundary(rows, strategy_trials),
+    )
+
+
+def _median(values) -> float:
+    values = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    return float(values.median()) if len(values) else math.nan
+
+
+def _boundary(rows: pd.DataFrame, strategy_trials: pd.DataFrame) -> Boundary:
+    column = lambda name: rows[name] if name in rows.columns else pd.Series(np.nan, index=rows.index)  # noqa: E731
+    wait = column("before_first_step_seconds").astype(float) + column("after_last_step_seconds").astype(float)
+    wait_cpu = column("before_first_step_cpu_seconds").astype(float) + column("after_last_step_cpu_seconds").astype(float)
+    teardown = strategy_trials["fit_teardown_seconds"] if "fit_teardown_seconds" in strategy_trials.columns else []
+    return Boundary(
+        epoch_seconds=_median(rows["epoch_seconds"]),
+        in_steps_seconds=_median(rows["in_steps_seconds"]),
+        before_first_step_seconds=_median(column("before_first_step_seconds")),
+        after_last_step_seconds=_median(column("after_last_step_seconds")),
+        max_wait_seconds=float(wait.max()) if wait.notna().any() else math.nan,
+        busy_share=float(wait_cpu.sum() / wait.sum()) if wait_cpu.notna().any() and wait.sum() > 0 else math.nan,
+        teardown_seconds=_median(teardown),
     )
 
 
@@ -182,6 +236,19 @@ def regimes_across_sweep(result: Analysis) -> list[tuple[str, list, object]]:
         crossover = next((value for (value, regime), (_, before) in zip(regimes[1:], regimes) if regime != before), None)
         rows.append((strategy, regimes, crossover))
     return rows
+
+
+def verdict_groups(findings, comparison: str) -> dict:
+    """The findings whose `comparison` (a Finding field, e.g. "vs_baseline") is faster, slower: faster ones
+    by their ratio, the largest gain first."""
+    decided = [f for f in findings if getattr(f, comparison) is not None]
+    return {
+        stats.FASTER: sorted(
+            (f for f in decided if getattr(f, comparison).verdict == stats.FASTER),
+            key=lambda f: getattr(f, comparison).ratio.estimate,
+        ),
+        stats.SLOWER: [f for f in decided if getattr(f, comparison).verdict == stats.SLOWER],
+    }
 
 
 # --- tidy tables for the plots ------------------------------------------------------------------------------
@@ -210,6 +277,25 @@ def scaling_table(findings) -> pd.DataFrame:
     )
 
 
+BOUNDARY_PARTS = ("in_steps_seconds", "before_first_step_seconds", "after_last_step_seconds", "other_seconds")
+
+
+def boundary_table(findings, order) -> pd.DataFrame:
+    """Per finding, its median steady epoch in BOUNDARY_PARTS (other = the rest: callbacks, Keras' loop) and
+    fit's teardown, in `order` of strategies."""
+    rows = []
+    for f in findings:
+        b = f.boundary
+        label = f.strategy if f.sweep_value is None else f"{f.strategy} @{f.sweep_value:g}"
+        parts = {name: getattr(b, name) for name in BOUNDARY_PARTS if name != "other_seconds"}
+        parts = {name: (0.0 if math.isnan(value) else value) for name, value in parts.items()}
+        parts["other_seconds"] = max(0.0, b.epoch_seconds - sum(parts.values()))
+        rows.append({"label": label, "strategy": f.strategy, "teardown": b.teardown_seconds, **parts})
+    table = pd.DataFrame(rows)
+    rank = {name: index for index, name in enumerate(order)}
+    return table.sort_values("label", key=lambda labels: [rank.get(s, len(rank)) for s in table["strategy"]], kind="stable")
+
+
 def with_cpu_seconds(trials: pd.DataFrame) -> pd.DataFrame:
     """The trials with `cpu_seconds` = user + system CPU time of the trial process."""
     return trials.assign(cpu_seconds=trials["cpu_user_seconds"] + trials["cpu_system_seconds"])
@@ -220,11 +306,8 @@ def with_cpu_seconds(trials: pd.DataFrame) -> pd.DataFrame:
 
 def outside_steps(results: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
     """Per epoch: wall seconds spent outside training steps (epoch time minus the sum of its step times)."""
-    keys = ["strategy", "repeat", "setting", "epoch"]
-    setting = lambda table: table.assign(setting=table["sweep_value"].map(lambda v: -1 if v is None else v))  # noqa: E731
-    summed = setting(steps).groupby(keys)["step_seconds"].sum().rename("step_sum").reset_index()
-    merged = setting(results).merge(summed, on=keys, how="left")
-    return merged.assign(outside_seconds=merged["epoch_seconds"] - merged["step_sum"])
+    parts = epoch_parts(results, steps)
+    return parts.assign(outside_seconds=parts["epoch_seconds"] - parts["in_steps_seconds"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,17 +355,6 @@ def time_breakdown(study: Study, order: list) -> list[TimeBreakdown]:
                 peak_rss_mb=runs["peak_rss_mb"].median(),
             ))
     return rows
-
-
-def large_outside_steps(study: Study) -> list[tuple[str, float, float]]:
-    """(strategy, largest time outside steps, median epoch) where that time exceeded LARGE_OUTSIDE_SHARE of
-    the median epoch, steady epochs only."""
-    outside = schema.steady(outside_steps(study.results, study.steps))
-    return [
-        (strategy, rows["outside_seconds"].max(), rows["epoch_seconds"].median())
-        for strategy, rows in outside.groupby("strategy")
-        if rows["outside_seconds"].max() > LARGE_OUTSIDE_SHARE * rows["epoch_seconds"].median()
-    ]
 
 
 def trial_minutes(study: Study) -> float:

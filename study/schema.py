@@ -21,16 +21,21 @@ CONFIG = "config.json"
 ENVIRONMENT = "environment.json"
 STUDY_FILES = (RESULTS, STEPS, TRIALS, CONFIG, ENVIRONMENT)
 
+# An epoch's boundary: the wait before its first step and after its last, each with the process CPU over it.
+BOUNDARY_COLUMNS = (
+    "before_first_step_seconds", "before_first_step_cpu_seconds", "after_last_step_seconds", "after_last_step_cpu_seconds",
+)
 RESULT_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "epoch", "warmup", "started_at", "epoch_seconds",
     "cpu_seconds", "steps", "examples", "examples_per_second", "loss", "accuracy", "val_loss", "val_accuracy",
-    "before_first_step_seconds", "after_last_step_seconds",
+    *BOUNDARY_COLUMNS,
 ]
 STEP_COLUMNS = ["strategy", "repeat", "sweep_value", "epoch", "step", "step_seconds"]
 TRIAL_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "position", "status", "error", "started_at", "wall_seconds",
     "cpu_user_seconds", "cpu_system_seconds", "peak_rss_mb", "parameters", "val_loss", "val_accuracy",
-    "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
+    "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds",
+    "fit_teardown_cpu_seconds",
 ]
 # The columns a file must have to be read at all.
 REQUIRED = {
@@ -41,13 +46,11 @@ REQUIRED = {
 COLUMNS = {RESULTS: RESULT_COLUMNS, STEPS: STEP_COLUMNS, TRIALS: TRIAL_COLUMNS}
 
 # What the child reports per epoch that goes into results.csv as it is.
-EPOCH_FIELDS = (
-    "epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy",
-    "before_first_step_seconds", "after_last_step_seconds",
-)
+EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy", *BOUNDARY_COLUMNS)
 # What the child reports at the end that goes into trials.csv.
 TRIAL_FIELDS = (
     "parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
+    "fit_teardown_seconds", "fit_teardown_cpu_seconds",
 )
 
 OK = "ok"  # the status of a finished trial; "failed" and "timeout" are the others

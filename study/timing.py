@@ -4,6 +4,10 @@ Wall time is `time.perf_counter`; CPU time is `time.process_time`, the whole pro
 system), which a neighbour stealing the machine barely changes and which shows input work even when it overlaps
 with training. Step times come from `on_train_batch_begin/end`: in Keras 3's TensorFlow trainer the batch is
 pulled from the input iterator inside the step, so a step's time includes waiting for its batch.
+
+Epoch boundaries are measured apart from the steps: the wait before an epoch's first step and after its last,
+each with the process CPU time over it, so an idle wait (CPU near zero: e.g. tf.data destroying last epoch's
+iterator, see benchmarks/iterator_teardown.py) is told apart from input work (CPU busy).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ class EpochRecord:
     epoch_seconds: float
     cpu_seconds: float
     before_first_step_seconds: float  # epoch start -> first step start (iterator creation, buffer filling)
+    before_first_step_cpu_seconds: float  # process CPU over that wait: near 0 when the process sat idle
     after_last_step_seconds: float  # last step end -> epoch end (end-of-data detection, iterator teardown)
+    after_last_step_cpu_seconds: float
     steps: int  # counted by the callback
     examples: int  # counted by the model's ExampleCount metric: what was actually fed
     loss: float
@@ -46,16 +52,19 @@ class EpochTimer(keras.callbacks.Callback):
         self._step_start = time.perf_counter()
         if not self._step_seconds:
             self._first_step_start = self._step_start
+            self._first_step_cpu = time.process_time()
 
     def on_train_batch_end(self, batch, logs=None):
         self._step_end = time.perf_counter()
+        self._step_end_cpu = time.process_time()
         self._step_seconds.append(self._step_end - self._step_start)
 
     def on_epoch_end(self, epoch, logs=None):
-        wall_end = time.perf_counter()
+        wall_end, cpu_end = time.perf_counter(), time.process_time()
+        self.last_epoch_end = (wall_end, cpu_end)  # where fit's teardown starts (see trial.py)
         epoch_seconds = wall_end - self._wall_start
         stepped = bool(self._step_seconds)
-        cpu_seconds = time.process_time() - self._cpu_start
+        cpu_seconds = cpu_end - self._cpu_start
         logs = logs or {}
         self._on_record(
             EpochRecord(
@@ -64,7 +73,9 @@ class EpochTimer(keras.callbacks.Callback):
                 epoch_seconds=epoch_seconds,
                 cpu_seconds=cpu_seconds,
                 before_first_step_seconds=(self._first_step_start - self._wall_start) if stepped else epoch_seconds,
+                before_first_step_cpu_seconds=(self._first_step_cpu - self._cpu_start) if stepped else cpu_seconds,
                 after_last_step_seconds=(wall_end - self._step_end) if stepped else 0.0,
+                after_last_step_cpu_seconds=(cpu_end - self._step_end_cpu) if stepped else 0.0,
                 steps=len(self._step_seconds),
                 examples=int(round(float(logs.get("examples", 0)))),
                 loss=float(logs.get("loss", float("nan"))),

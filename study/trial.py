@@ -84,7 +84,15 @@ def run(config, strategy_name: str, channel, service_address: str | None = None)
         _emit(channel, "epoch", **dataclasses.asdict(record))
 
     fit_arguments = strategy.fit_arguments(prepared, options)
-    model.fit(**fit_arguments, epochs=config.epochs, verbose=0, callbacks=[EpochTimer(on_record)])
+    timer = EpochTimer(on_record)
+    model.fit(**fit_arguments, epochs=config.epochs, verbose=0, callbacks=[timer])
+    # fit's teardown: from the last epoch's end until fit returns, which includes destroying the input iterator
+    # that fit kept (for one-iterator strategies the only boundary wait they pay; outside every epoch).
+    last_wall, last_cpu = timer.last_epoch_end
+    teardown = {
+        "fit_teardown_seconds": time.perf_counter() - last_wall,
+        "fit_teardown_cpu_seconds": time.process_time() - last_cpu,
+    }
     validation = model.evaluate(prepared.x_val, prepared.y_val, batch_size=config.batch_size, verbose=0, return_dict=True)
     pipeline = {} if strategy is registry.COMPUTE_BOUND else measure_pipeline(strategy, prepared, options)
     _emit(
@@ -93,6 +101,7 @@ def run(config, strategy_name: str, channel, service_address: str | None = None)
         val_loss=float(validation["loss"]),
         val_accuracy=float(validation["accuracy"]),
         parameters=int(model.count_params()),
+        **teardown,
         **pipeline,
     )
 

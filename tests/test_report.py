@@ -64,8 +64,8 @@ def built(tmp_path_factory):
 def test_every_plot_and_the_summary_are_written(built):
     out, paths = built
     names = {path.name for path in paths}
-    assert names == {"epoch_time.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png",
-                     "timeline.png", "scaling.png", "summary.md"}
+    assert names == {"epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png",
+                     "accuracy.png", "timeline.png", "scaling.png", "summary.md"}
     for name in names - {"summary.md"}:
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporary files
@@ -97,3 +97,59 @@ def test_scale_sweep_adds_memory_scaling(tmp_path):
     write_study(tmp_path, sweep=("scale", (1, 4)))
     names = {path.name for path in report.build(tmp_path)}
     assert {"scaling.png", "memory_scaling.png"} <= names
+
+
+def write_boundary_study(out, blocks=4, epochs=3):
+    """`tfdata` steps like `tfdata-repeat` but waits 20 s, idle, before the first step of every steady epoch;
+    `tfdata-repeat` pays one 15 s wait in fit's teardown instead. Steps: 10 s per epoch for both."""
+    rng = np.random.default_rng(1)
+    config = StudyConfig(strategies=("tfdata", "tfdata-repeat"), epochs=epochs, repeats=blocks, out=str(out))
+    (out / "config.json").write_text(json.dumps(config.to_dict()))
+    (out / "environment.json").write_text(json.dumps({"tensorflow": "test"}))
+    results, steps, trials = [], [], []
+    for block in range(1, blocks + 1):
+        for strategy, stall in (("tfdata", 20.0), ("tfdata-repeat", 0.0), ("compute-bound", 0.0)):
+            for epoch in range(1, epochs + 1):
+                step = 1.0 * (1 + 0.01 * rng.standard_normal())
+                before = stall if epoch > 1 else 0.5
+                wall = 10 * step + before + 0.01
+                results.append(dict(strategy=strategy, repeat=block, epoch=epoch, warmup=epoch == 1, started_at=1e6 + block * 100,
+                                    epoch_seconds=wall, cpu_seconds=10 * step * 1.1, steps=10, examples=1000,
+                                    examples_per_second=1000 / wall, before_first_step_seconds=before,
+                                    before_first_step_cpu_seconds=0.02 * before, after_last_step_seconds=0.01,
+                                    after_last_step_cpu_seconds=0.01))
+                steps += [dict(strategy=strategy, repeat=block, epoch=epoch, step=i + 1, step_seconds=step) for i in range(10)]
+            trials.append(dict(strategy=strategy, repeat=block, position=len(trials) + 1, status="ok", error="", started_at=1e6,
+                               wall_seconds=100.0, cpu_user_seconds=30.0, cpu_system_seconds=2.0, peak_rss_mb=700,
+                               parameters=1, val_loss=0.4, val_accuracy=0.82,
+                               fit_teardown_seconds=15.0 if strategy == "tfdata-repeat" else 0.3, fit_teardown_cpu_seconds=0.1))
+    pd.DataFrame(results, columns=RESULT_COLUMNS).to_csv(out / "results.csv", index=False)
+    pd.DataFrame(steps, columns=STEP_COLUMNS).to_csv(out / "steps.csv", index=False)
+    pd.DataFrame(trials, columns=TRIAL_COLUMNS).to_csv(out / "trials.csv", index=False)
+
+
+def test_an_idle_boundary_wait_is_named_and_kept_apart_from_step_speed(tmp_path):
+    write_boundary_study(tmp_path)
+    paths = {path.name for path in report.build(tmp_path)}
+    assert "boundaries.png" in paths
+    summary = (tmp_path / "summary.md").read_text()
+    answer = summary.split("## Steady-state results")[0]
+    # End to end tfdata-repeat is faster; in steps neither differs; tfdata's wait is called idle, with its cause
+    # and the measured strategy that avoids it.
+    assert "End to end, **tfdata-repeat** has the shortest steady epochs" in answer
+    assert "In training steps alone (epoch boundaries left out): no strategy differs significantly from `tfdata`." in answer
+    assert "**`tfdata` waits 20.0 s per steady epoch at the epoch boundary**" in answer
+    assert "2% busy: an idle wait, not input work" in answer
+    assert "destroying the used tf.data iterator waits" in answer
+    assert "without that wait (boundary per steady epoch): `tfdata-repeat` (0.0 s)" in answer
+    assert "## Epoch boundaries" in summary
+    assert "| tfdata | 30.0 | 10.0 | 20.00 | 0.01 | 20.01 | 2% | 0.30 |" in summary
+    assert "| tfdata-repeat | 10.0 | 10.0 | 0.00 | 0.01 | 0.01 | 100% | 15.00 |" in summary
+
+
+def test_no_strategy_is_called_fastest_without_a_significant_verdict(tmp_path):
+    write_boundary_study(tmp_path, blocks=1)  # one block: no interval, so no verdict can be significant
+    report.build(tmp_path)
+    title, answer = (tmp_path / "summary.md").read_text().split("## Steady-state results")[0].split("\n", 1)
+    assert "shortest" not in answer and "fastest" not in answer
+    assert "End to end, no strategy is significantly faster than `tfdata` per steady epoch." in answer

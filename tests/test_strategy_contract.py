@@ -1,5 +1,6 @@
 """The promises of inputs/base.py, checked for every registered strategy (built-in or plugin) and, where they
-apply, for the compute-bound limit, on 200 real reviews in batches of 16 (12 full batches and one of 8):
+apply, for the compute-bound limit, on 200 real reviews in batches of 16 (12 full batches and one of 8), over
+three epochs (so a strategy's stream is checked across two epoch boundaries):
 
 - batches of the batch size with one final partial batch, ids int32 [b, sequence_length], labels int32 [b];
 - each example exactly once per epoch, with exactly the integers of the offline arrays and its own label;
@@ -27,12 +28,12 @@ WITH_LIMIT = [*STRATEGIES, registry.COMPUTE_BOUND.name]
 
 @pytest.fixture(scope="module")
 def epochs_of(small_split, request):
-    """epochs_of(name, seed=SEED, epochs=2, preprocess_cost_us=0, draw_number=0): the strategy's epochs, drawn
+    """epochs_of(name, seed=SEED, epochs=3, preprocess_cost_us=0, draw_number=0): the strategy's epochs, drawn
     once per distinct call (another draw_number draws again, from a new pipeline, as a new trial would)."""
     data, cache_dir = small_split
 
     @functools.lru_cache(maxsize=None)
-    def drawn(name, seed=SEED, epochs=2, preprocess_cost_us=0, draw_number=0):
+    def drawn(name, seed=SEED, epochs=3, preprocess_cost_us=0, draw_number=0):
         strategy = registry.get(name)
         address = request.getfixturevalue("one_worker_service") if strategy.needs_service else None
         options = FeedOptions(
@@ -68,8 +69,8 @@ def test_each_example_exactly_once_per_epoch_with_its_offline_integers(name, epo
 
 @pytest.mark.parametrize("name", [name for name in STRATEGIES if registry.get(name).new_order_each_epoch])
 def test_a_new_order_each_epoch(name, epochs_of, small_split):
-    first, second = orders(small_split[0], epochs_of(name))
-    assert first != second
+    epoch_orders = orders(small_split[0], epochs_of(name))
+    assert all(order != following for order, following in zip(epoch_orders, epoch_orders[1:]))
 
 
 @pytest.mark.parametrize("name", STRATEGIES)

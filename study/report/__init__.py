@@ -18,10 +18,13 @@ def build(out: Path) -> list[Path]:
     if study.results.empty:
         raise ResultsError(f"{out} holds no finished trial yet: nothing to report")
     config, results, ok = study.config, study.results, study.ok_trials
-    result = analysis.analyse(results, study.trials, analysis.baseline_of(config.strategies), seed=config.seed)
+    result = analysis.analyse(
+        results, study.trials, analysis.baseline_of(config.strategies), seed=config.seed, steps=study.steps
+    )
     order = result.strategy_order()
     plots = [
         draw.plot_epoch_time(results, order, config, out / "epoch_time.png"),
+        draw.plot_boundaries(result.findings, order, config, out / "boundaries.png"),
         draw.plot_step_time(study.steps, order, config, out / "step_time.png"),
         draw.plot_throughput(result.findings, order, config, out / "throughput.png"),
         draw.plot_resources(ok, order, config, out / "resources.png"),

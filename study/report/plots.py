@@ -74,14 +74,44 @@ def plot_epoch_time(results, order, config, path) -> Path:
     return _save(figure, path)
 
 
+BOUNDARY_LOOK = {  # analysis.BOUNDARY_PARTS -> (legend label, colour): the stacked pieces of one steady epoch
+    "in_steps_seconds": ("in training steps", "#4c72b0"),
+    "before_first_step_seconds": ("waiting before the first step", "#dd8452"),
+    "after_last_step_seconds": ("after the last step", "#c44e52"),
+    "other_seconds": ("between steps (callbacks, Keras' loop)", "#bbbbbb"),
+}
+
+
+def plot_boundaries(findings, order, config, path) -> Path:
+    """Each strategy's median steady epoch split into time in steps and time at the epoch's boundaries, with
+    fit's one-off teardown beside it: a long boundary is a stall, not the feed's speed."""
+    table = analysis.boundary_table(findings, order)
+    figure, (axis, teardown_axis) = plt.subplots(
+        1, 2, figsize=(11, 0.5 * len(table) + 2.2), sharey=True, gridspec_kw={"width_ratios": [3, 1]}
+    )
+    left = np.zeros(len(table))
+    for name in analysis.BOUNDARY_PARTS:
+        label, colour = BOUNDARY_LOOK[name]
+        axis.barh(table["label"], table[name], left=left, color=colour, label=label)
+        left += table[name].to_numpy(float)
+    axis.invert_yaxis()
+    axis.set(xlabel="median steady epoch (s)", title="Where a steady epoch's time goes")
+    axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    teardown_axis.barh(table["label"], table["teardown"].fillna(0.0), color="#8172b3")
+    teardown_axis.set(xlabel="fit's teardown after the last epoch (s)", title="once per trial")
+    figure.suptitle(f"Epoch boundaries: time in steps vs waiting at the boundary{_sweep_title(config)}")
+    return _save(figure, path)
+
+
 def plot_step_time(steps, order, config, path) -> Path:
     steps = schema.steady(steps)
     figure, axis = plt.subplots(figsize=(8, 4.6))
     present = _present(order, steps)
     sns.ecdfplot(data=steps, x="step_seconds", hue="strategy", hue_order=present, log_scale=True, ax=axis)
-    axis.set_xlabel("training step time (s, log scale)")
-    axis.set_ylabel("fraction of steps at most this long")
-    axis.set_title(f"Step-time distribution (steady epochs){_sweep_title(config)}")
+    axis.set(
+        xlabel="training step time (s, log scale)", ylabel="fraction of steps at most this long",
+        title=f"Step-time distribution (steady epochs){_sweep_title(config)}",
+    )
     return _save(figure, path)
 
 

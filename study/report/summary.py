@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from study import analysis, results_files
+from study import analysis, results_files, stats
 from study.config import StudyConfig
 from study.schema import COMPUTE_BOUND
 
@@ -23,43 +23,101 @@ def _ratio_cell(comparison) -> str:
     return f"{r.estimate:.3f} {interval}"
 
 
+STALL_CAUSE = (
+    "the likely cause: Keras' fit makes a new input iterator every epoch for a finite dataset, and destroying the "
+    "used tf.data iterator waits, idle, for tf.data's autotune thread to wake up (benchmarks/iterator_teardown.py "
+    "reproduces it without Keras)"
+)
+
+
+def _named(findings) -> str:
+    return ", ".join(f"`{f.strategy}`" for f in findings)
+
+
 def _answer(result: analysis.Analysis, config: StudyConfig) -> list[str]:
+    """The headline: a strategy is called fastest only when its verdict against the baseline is significant, and
+    two questions stay apart - what a steady epoch costs end to end, and how fast the feed trains (its steps)."""
     lines = []
+    base = result.baseline
     for value in result.sweep_values:
         findings = [f for f in result.at(value) if f.strategy != COMPUTE_BOUND]
         where = "" if value is None else f"At {config.sweep[0]} = {value}: "
         if not findings:
             lines.append(f"{where}no strategy finished a trial, so there is no answer yet.")
             continue
-        best = findings[0]
-        sentence = f"{where}**{best.strategy}** is the fastest strategy, {_fmt(best.epoch_seconds.estimate)} s per steady epoch"
-        if best.vs_limit is not None:
-            limit = best.vs_limit.ratio
-            overhead = (limit.estimate - 1) * 100
-            interval = " (one block: no interval)" if math.isnan(limit.low) else f" (95% CI {limit.low:.3f}-{limit.high:.3f})"
-            sentence += f", {limit.estimate:.3f}{interval} times the compute-bound limit (input overhead {overhead:+.1f}%)"
-        sentence += "."
-        if best.vs_baseline is not None:
-            sentence += f" Against the baseline `{result.baseline}`: {best.vs_baseline.sentence()}."
-        others = [f for f in findings[1:] if f.vs_baseline is not None]
-        decided = [f for f in others if f.vs_baseline.verdict != "no significant difference"]
-        if others and not decided:
-            sentence += f" No other strategy differs significantly from `{result.baseline}` in epoch time."
+        compared = [f for f in findings if f.vs_baseline is not None]
+        end_to_end = analysis.verdict_groups(compared, "vs_baseline")
+        faster, slower = end_to_end[stats.FASTER], end_to_end[stats.SLOWER]
+        if faster:
+            best = faster[0]
+            sentence = (f"{where}End to end, **{best.strategy}** has the shortest steady epochs "
+                        f"({_fmt(best.epoch_seconds.estimate)} s): {best.vs_baseline.sentence()}.")
+            if len(faster) > 1:
+                sentence += f" Also significantly faster than `{base}`: {_named(faster[1:])}."
+        elif compared:
+            sentence = f"{where}End to end, no strategy is significantly faster than `{base}` per steady epoch."
+        else:
+            sentence = f"{where}Only `{base}` was measured; there is nothing to compare it with."
+        if slower:
+            sentence += f" Significantly slower than `{base}`: {_named(slower)}."
+        in_steps = analysis.verdict_groups(compared, "steps_vs_baseline")
+        step_faster, step_slower = in_steps[stats.FASTER], in_steps[stats.SLOWER]
+        if compared:
+            sentence += " In training steps alone (epoch boundaries left out): "
+            if not step_faster and not step_slower:
+                sentence += f"no strategy differs significantly from `{base}`."
+            else:
+                parts = ([f"faster than `{base}`: {_named(step_faster)}"] if step_faster else []) + (
+                    [f"slower: {_named(step_slower)}"] if step_slower else [])
+                sentence += "; ".join(parts) + "."
         input_bound = [f.strategy for f in findings if f.regime == analysis.INPUT_BOUND]
         if input_bound:
             sentence += f" Input-bound (the pipeline alone is slower than the model consumes): {', '.join(input_bound)}."
         else:
             sentence += " Every strategy's pipeline alone outruns the model: the run is compute-bound."
-        noisy = result.noise_above_effects(value)
-        if noisy:
-            noise, smallest = noisy
-            sentence += (
-                f" Caution: the compute-bound limit's own epochs varied by {noise * 100:.1f}% within a trial, more than "
-                f"the smallest gap reported ({smallest * 100:.1f}%); gaps below that noise are called no significant difference."
-            )
         lines.append(sentence)
+        lines += _stall_sentences(result.at(value), where)
     if len(result.failures):
         lines.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
+    return lines
+
+
+def _stall_sentences(findings, where: str) -> list[str]:
+    """Say in words when epochs carry a large idle boundary wait, and which measured strategies avoid it."""
+    stalled = [f for f in findings if f.boundary.is_large_idle_wait()]
+    if not stalled:
+        return []
+    clean = [f for f in findings if f.strategy != COMPUTE_BOUND and not f.boundary.is_large_idle_wait()]
+    sentences = []
+    for f in stalled:
+        b = f.boundary
+        sentences.append(
+            f"{where}**`{f.strategy}` waits {b.wait_seconds:.1f} s per steady epoch at the epoch boundary** (median; "
+            f"up to {b.max_wait_seconds:.1f} s; {_fmt(b.before_first_step_seconds)} s before the first step), "
+            f"{b.wait_seconds / b.epoch_seconds:.0%} of its {_fmt(b.epoch_seconds)} s epoch, with the process "
+            f"{b.busy_share:.0%} busy: an idle wait, not input work. That is {STALL_CAUSE}."
+        )
+    if clean:
+        avoided = ", ".join(f"`{f.strategy}` ({f.boundary.wait_seconds:.1f} s)" for f in clean)
+        sentences.append(f"{where}Measured in the same blocks without that wait (boundary per steady epoch): {avoided}.")
+    return sentences
+
+
+def _boundary_table(result: analysis.Analysis, config: StudyConfig) -> list[str]:
+    lines = [
+        "| strategy | steady epoch s | in steps s | before first step s | after last step s | largest wait s "
+        "| CPU busy while waiting | fit teardown s (once) |",
+        "|" + "---|" * 8,
+    ]
+    for value in result.sweep_values:
+        for f in result.at(value):
+            b = f.boundary
+            name = f.strategy if value is None else f"{f.strategy} @{value}"
+            busy = "-" if math.isnan(b.busy_share) else f"{b.busy_share:.0%}"
+            lines.append(
+                f"| {name} | {_fmt(b.epoch_seconds)} | {_fmt(b.in_steps_seconds)} | {_fmt(b.before_first_step_seconds, 2)} "
+                f"| {_fmt(b.after_last_step_seconds, 2)} | {_fmt(b.max_wait_seconds, 2)} | {busy} | {_fmt(b.teardown_seconds, 2)} |"
+            )
     return lines
 
 
@@ -105,12 +163,6 @@ def _where_the_time_goes(study: analysis.Study, order: list) -> list[str]:
             f"| {_fmt(row.wall_seconds)} | {_fmt(row.cpu_user_seconds)} | {_fmt(row.cpu_system_seconds)} "
             f"| {row.cpu_utilisation:.2f} cores | {_fmt(row.peak_rss_mb, 0)} |"
         )
-    large = analysis.large_outside_steps(study)
-    if large:
-        listed = "; ".join(f"{name} up to {gap:.1f} s of a {epoch:.1f} s median epoch" for name, gap, epoch in large)
-        lines += ["", f"Some epochs spent a large share of their wall time outside training steps: {listed}. That time "
-                  "is not in any step, so the strategy's step times, not its epoch times, show its training speed; "
-                  "where results.csv has `before_first_step_seconds` and `after_last_step_seconds`, they say where it fell."]
     return lines
 
 
@@ -119,7 +171,7 @@ def _verdicts(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     for value in result.sweep_values:
         prefix = "" if value is None else f"[{config.sweep[0]} = {value}] "
         for f in result.at(value):
-            for comparison, unit in ((f.vs_baseline, ""), (f.cpu_vs_baseline, "CPU time")):
+            for comparison, unit in ((f.vs_baseline, ""), (f.steps_vs_baseline, "time in steps"), (f.cpu_vs_baseline, "CPU time")):
                 if comparison is not None:
                     lines.append(f"- {prefix}{comparison.sentence(unit)}")
     return lines
@@ -139,8 +191,9 @@ def _regime_lines(result: analysis.Analysis, config: StudyConfig) -> list[str]:
 def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, plots: list, order: list) -> Path:
     config = study.config
     lines = ["# Input-pipeline study: which way of feeding `model.fit` is fastest?", ""]
-    lines += _answer(result, config)
-    lines += ["", "## Steady-state results", "",
+    for paragraph in _answer(result, config):
+        lines += [paragraph, ""]
+    lines += ["## Steady-state results", "",
               "Steady epochs are every epoch after the first of each trial. Ratios are paired within blocks (geometric mean "
               "over blocks, 95% Student t interval over blocks); below 1 is faster. Epoch times carry a 95% bootstrap interval. *Limit* is the compute-bound limit, `compute-bound`: "
               "the model fed one ready batch over and over.", ""]
@@ -150,6 +203,13 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
               "of its step times: time spent between epochs' batches rather than in training steps. CPU utilisation = "
               "(user + system) / wall time of the trial process; pipeline figures are the input pipeline alone, with no model.", ""]
     lines += _where_the_time_goes(study, order)
+    lines += ["", "## Epoch boundaries", "",
+              "A steady epoch's time in training steps against the waits at its boundaries (medians over steady epochs), "
+              "the share of those waits the process spent on the CPU (near 0%: idle waiting, not input work), and fit's "
+              "teardown after its last epoch (once per trial, outside every epoch). Keras makes a new input iterator "
+              "every epoch for a finite dataset, and keeps one for all of fit when the data is endless and "
+              "`steps_per_epoch` is given.", ""]
+    lines += _boundary_table(result, config)
     lines += ["", "## Verdicts", ""] + _verdicts(result, config)
     lines += _regime_lines(result, config)
     if len(result.failures):

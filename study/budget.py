@@ -1,0 +1,143 @@
+"""Fitting a study into the user's time (`--budget MINUTES`): how many blocks, epochs and steps it can afford.
+
+A short calibration on this machine (one small compute-bound trial: a fresh process, the model, a few dozen
+steps, the evaluation) gives what every trial costs outside its epochs and what one training step costs. The
+plan then spends the budget where it decides: more, shorter paired blocks rather than few long ones, because
+verdicts come from the spread *between* blocks (study/stats.py needs at least four blocks to decide anything).
+Settings the user gave explicitly (`--epochs`, `--repeats`, `--limit`) are kept, and the plan says what they
+cost. Everything here is arithmetic on measured numbers; nothing runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from study import stats
+
+MIN_DECIDING_BLOCKS = 4  # the fewest blocks whose confidence sequence can decide (study/stats.py)
+TARGET_BLOCKS = 6  # planned when the budget allows; more follow while verdicts are undecided and time remains
+PLANNED_EPOCHS = 2  # a warm-up epoch and one steady epoch: the fewest that measure an epoch boundary
+MIN_STEPS_PER_EPOCH = 30  # below this an epoch is mostly its boundaries and start-up
+# Feeding can be slower than the compute-bound limit the calibration measures; plan for 1.5 times its steps.
+INPUT_ALLOWANCE = 1.5
+SAFETY_SHARE = 0.10  # of the budget, kept back for the machine's drift and the time between trials
+# Block-to-block spread (SD of log ratios) of steady epoch wall time, measured in the 2017-setting reference
+# (reports/reference: 0.06-0.11 across strategies); the planner's prior for the precision it prints, replaced
+# by the study's own spread once blocks are measured.
+PRIOR_SPREAD = 0.08
+
+
+class BudgetError(Exception):
+    """The budget cannot hold a study that decides anything; the message says how much would."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    trial_overhead_seconds: float  # a trial's wall time outside its epochs: start-up, model build, evaluation
+    step_seconds: float  # one steady training step of the model, fed a ready batch
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    blocks: int  # planned blocks
+    sequential: bool  # True: blocks go on past `blocks` until every verdict decides or the budget is spent
+    epochs: int
+    steps_per_epoch: int
+    limit: int | None  # training examples per epoch; None = the whole training split
+    trial_seconds: float  # predicted wall time of one trial
+    block_seconds: float  # predicted wall time of one block
+    total_seconds: float  # predicted for the whole command: time already spent, the planned blocks, the report
+    budget_seconds: float
+    cuts: tuple[str, ...]  # what was cut against the full setting, in words
+    detectable_difference: float  # the smallest relative difference the planned blocks decide (prior spread)
+
+    def describe(self, trials_per_block: int) -> str:
+        blocks = f"{self.blocks}+ blocks (more while verdicts are undecided and time remains)" if self.sequential else f"{self.blocks} blocks"
+        line = (
+            f"Plan for a {self.budget_seconds / 60:.0f}-minute budget: {blocks} of {trials_per_block} trials, "
+            f"{self.epochs} epochs of {self.steps_per_epoch:,} steps each; about {self.trial_seconds:.0f} s per trial, "
+            f"{self.block_seconds / 60:.1f} min per block, {self.total_seconds / 60:.0f} min in all. "
+            f"Expected precision: differences of about {self.detectable_difference:.0%} or more decide "
+            f"(with a block-to-block spread of {PRIOR_SPREAD:.0%})."
+        )
+        if self.cuts:
+            line += " Cut against the full setting: " + "; ".join(self.cuts) + "."
+        if self.total_seconds > self.budget_seconds:
+            line += (
+                f" The settings you fixed need about {self.total_seconds / 60:.0f} min: over the budget by "
+                f"{(self.total_seconds - self.budget_seconds) / 60:.0f} min."
+            )
+        return line
+
+
+def _trial_seconds(calibration: Calibration, epochs: int, steps: int) -> float:
+    return calibration.trial_overhead_seconds + epochs * steps * calibration.step_seconds * INPUT_ALLOWANCE
+
+
+def plan(
+    budget_seconds: float,
+    spent_seconds: float,
+    calibration: Calibration,
+    trials_per_block: int,
+    train_size: int,
+    batch_size: int,
+    report_seconds: float,
+    epochs: int | None = None,
+    repeats: int | None = None,
+    limit: int | None = None,
+    full_epochs: int = 3,
+) -> Plan:
+    """The plan that fits `budget_seconds` (of which `spent_seconds` are gone), keeping what the user fixed."""
+    full_steps = math.ceil(train_size / batch_size)
+    epochs_used = epochs or PLANNED_EPOCHS
+    available = budget_seconds * (1 - SAFETY_SHARE) - spent_seconds - report_seconds
+
+    def affordable_steps(blocks: int) -> int:
+        per_trial = available / (blocks * trials_per_block)
+        step_cost = epochs_used * calibration.step_seconds * INPUT_ALLOWANCE
+        return min(full_steps, math.floor((per_trial - calibration.trial_overhead_seconds) / step_cost))
+
+    if limit is not None:
+        steps = min(math.ceil(limit / batch_size), full_steps)
+        trial = _trial_seconds(calibration, epochs_used, steps)
+        affordable_blocks = math.floor(available / (trials_per_block * trial))
+        blocks = repeats or min(TARGET_BLOCKS, max(MIN_DECIDING_BLOCKS, affordable_blocks))
+    else:
+        blocks = repeats or TARGET_BLOCKS
+        steps = affordable_steps(blocks)
+        if steps < MIN_STEPS_PER_EPOCH and repeats is None:
+            blocks = MIN_DECIDING_BLOCKS
+            steps = affordable_steps(blocks)
+        if steps < MIN_STEPS_PER_EPOCH:
+            needed = _total(calibration, blocks, trials_per_block, epochs_used, MIN_STEPS_PER_EPOCH,
+                            spent_seconds, report_seconds) / (1 - SAFETY_SHARE)
+            raise BudgetError(
+                f"--budget {budget_seconds / 60:g} min is too short for {blocks} blocks of {trials_per_block} trials on "
+                f"this machine (a trial costs {calibration.trial_overhead_seconds:.0f} s before it trains); it needs at "
+                f"least {math.ceil(needed / 60)} min, or fewer strategies, or an explicit --limit"
+            )
+    trial = _trial_seconds(calibration, epochs_used, steps)
+    total = _total(calibration, blocks, trials_per_block, epochs_used, steps, spent_seconds, report_seconds)
+    study_limit = limit if limit is not None else (None if steps >= full_steps else steps * batch_size)
+    cuts = []
+    if epochs is None and epochs_used < full_epochs:
+        cuts.append(f"{epochs_used} epochs per trial instead of {full_epochs} (a warm-up epoch and one steady epoch)")
+    if limit is None and study_limit is not None:
+        cuts.append(f"{study_limit:,} of the {train_size:,} training examples per epoch ({steps} of {full_steps} steps)")
+    return Plan(
+        blocks=blocks, sequential=repeats is None, epochs=epochs_used, steps_per_epoch=steps, limit=study_limit,
+        trial_seconds=trial, block_seconds=trial * trials_per_block, total_seconds=total,
+        budget_seconds=budget_seconds, cuts=tuple(cuts),
+        detectable_difference=stats.detectable_difference(PRIOR_SPREAD, blocks),
+    )
+
+
+def _total(calibration, blocks, trials_per_block, epochs, steps, spent_seconds, report_seconds) -> float:
+    return spent_seconds + blocks * trials_per_block * _trial_seconds(calibration, epochs, steps) + report_seconds
+
+
+def another_block_fits(elapsed_seconds: float, block_seconds: list[float], budget_seconds: float, report_seconds: float) -> bool:
+    """Whether one more block, as long as the longest so far, still ends before the budget (report included)."""
+    longest = max(block_seconds) if block_seconds else 0.0
+    return elapsed_seconds + longest + report_seconds <= budget_seconds

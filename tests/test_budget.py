@@ -1,0 +1,47 @@
+"""The budget planner: arithmetic on a calibration, so the cases have exact answers."""
+
+import pytest
+
+from study import budget
+from study.budget import BudgetError, Calibration, plan
+
+# Like the 2-core development machine: 20 s per trial before it trains, 95 ms per step of the LSTM.
+MACHINE = Calibration(trial_overhead_seconds=20.0, step_seconds=0.095)
+FULL = dict(train_size=20_000, batch_size=32, report_seconds=60.0)
+
+
+def test_thirty_minutes_for_every_strategy_plans_deciding_blocks_of_cut_epochs_within_the_budget():
+    chosen = plan(30 * 60, 30.0, MACHINE, trials_per_block=11, **FULL)
+    assert chosen.blocks >= budget.MIN_DECIDING_BLOCKS and chosen.sequential
+    assert chosen.epochs == budget.PLANNED_EPOCHS
+    assert budget.MIN_STEPS_PER_EPOCH <= chosen.steps_per_epoch < 625
+    assert chosen.limit == chosen.steps_per_epoch * 32
+    assert chosen.total_seconds <= 30 * 60
+    assert any("training examples per epoch" in cut for cut in chosen.cuts)
+    assert 0 < chosen.detectable_difference < 1
+
+
+def test_a_larger_budget_buys_longer_epochs_up_to_the_full_split():
+    short = plan(30 * 60, 30.0, MACHINE, trials_per_block=4, **FULL)
+    long = plan(600 * 60, 30.0, MACHINE, trials_per_block=4, **FULL)
+    assert short.steps_per_epoch < long.steps_per_epoch == 625
+    assert long.limit is None and not any("training examples" in cut for cut in long.cuts)
+
+
+def test_explicit_settings_win_and_the_plan_says_what_they_cost():
+    chosen = plan(12 * 60, 30.0, MACHINE, trials_per_block=4, epochs=3, repeats=3, limit=None, **FULL)
+    assert (chosen.blocks, chosen.epochs, chosen.sequential) == (3, 3, False)
+    explicit = plan(12 * 60, 30.0, MACHINE, trials_per_block=4, epochs=3, repeats=3, limit=20_000, **FULL)
+    assert explicit.steps_per_epoch == 625 and explicit.limit == 20_000
+    assert explicit.total_seconds > 12 * 60
+    assert "over the budget by" in explicit.describe(4)
+
+
+def test_a_budget_too_small_to_decide_is_refused_with_what_it_would_need():
+    with pytest.raises(BudgetError, match=r"--budget 3 min is too short .* it needs at least \d+ min"):
+        plan(3 * 60, 30.0, MACHINE, trials_per_block=11, **FULL)
+
+
+def test_another_block_only_when_it_ends_before_the_budget():
+    assert budget.another_block_fits(600.0, [300.0, 320.0], 1800.0, 60.0)
+    assert not budget.another_block_fits(1500.0, [300.0, 320.0], 1800.0, 60.0)
