@@ -15,8 +15,8 @@ import math
 
 from study import stats
 
-MIN_DECIDING_BLOCKS = 4  # the fewest blocks whose confidence sequence can decide (study/stats.py)
-TARGET_BLOCKS = 6  # planned when the budget allows; more follow while verdicts are undecided and time remains
+MIN_DECIDING_BLOCKS = stats.FIRST_LOOK  # a sequential plan's first analysis (study/stats.py)
+TARGET_BLOCKS = 8  # the most blocks epochs are sized for: more, shorter blocks decide sooner than few long ones
 PLANNED_EPOCHS = 2  # a warm-up epoch and one steady epoch: the fewest that measure an epoch boundary
 MIN_STEPS_PER_EPOCH = 30  # below this an epoch is mostly its boundaries and start-up
 # Feeding can be slower than the compute-bound limit the calibration measures; plan for 1.5 times its steps.
@@ -40,8 +40,9 @@ class Calibration:
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    blocks: int  # planned blocks
-    sequential: bool  # True: blocks go on past `blocks` until every verdict decides or the budget is spent
+    blocks: int  # the blocks the epochs are sized for
+    sequential: bool  # True: blocks go on past `blocks` until every verdict decides or `max_blocks` is reached
+    max_blocks: int  # the most blocks the budget affords: the sequential plan's last look (study/stats.py)
     epochs: int
     steps_per_epoch: int
     limit: int | None  # training examples per epoch; None = the whole training split
@@ -50,16 +51,19 @@ class Plan:
     total_seconds: float  # predicted for the whole command: time already spent, the planned blocks, the report
     budget_seconds: float
     cuts: tuple[str, ...]  # what was cut against the full setting, in words
-    detectable_difference: float  # the smallest relative difference the planned blocks decide (prior spread)
+    detectable_difference: float  # the smallest relative difference the plan decides by its last block (prior spread)
 
     def describe(self, trials_per_block: int) -> str:
-        blocks = f"{self.blocks}+ blocks (more while verdicts are undecided and time remains)" if self.sequential else f"{self.blocks} blocks"
+        blocks = (
+            f"up to {self.max_blocks} blocks (they stop early once every verdict decides)"
+            if self.sequential else f"{self.blocks} blocks"
+        )
         line = (
             f"Plan for a {self.budget_seconds / 60:.0f}-minute budget: {blocks} of {trials_per_block} trials, "
             f"{self.epochs} epochs of {self.steps_per_epoch:,} steps each; about {self.trial_seconds:.0f} s per trial, "
             f"{self.block_seconds / 60:.1f} min per block, {self.total_seconds / 60:.0f} min in all. "
-            f"Expected precision: differences of about {self.detectable_difference:.0%} or more decide "
-            f"(with a block-to-block spread of {PRIOR_SPREAD:.0%})."
+            f"Expected precision: differences of about {self.detectable_difference:.0%} or more decide by the last "
+            f"block (with a block-to-block spread of {PRIOR_SPREAD:.0%} in wall time; CPU time is steadier)."
         )
         if self.cuts:
             line += " Cut against the full setting: " + "; ".join(self.cuts) + "."
@@ -104,11 +108,11 @@ def plan(
         affordable_blocks = math.floor(available / (trials_per_block * trial))
         blocks = repeats or min(TARGET_BLOCKS, max(MIN_DECIDING_BLOCKS, affordable_blocks))
     else:
-        blocks = repeats or TARGET_BLOCKS
-        steps = affordable_steps(blocks)
-        if steps < MIN_STEPS_PER_EPOCH and repeats is None:
-            blocks = MIN_DECIDING_BLOCKS
+        # As many blocks as the budget affords epochs of at least MIN_STEPS_PER_EPOCH, from TARGET_BLOCKS down.
+        for blocks in [repeats] if repeats else range(TARGET_BLOCKS, MIN_DECIDING_BLOCKS - 1, -1):
             steps = affordable_steps(blocks)
+            if steps >= MIN_STEPS_PER_EPOCH:
+                break
         if steps < MIN_STEPS_PER_EPOCH:
             needed = _total(calibration, blocks, trials_per_block, epochs_used, MIN_STEPS_PER_EPOCH,
                             spent_seconds, report_seconds) / (1 - SAFETY_SHARE)
@@ -118,6 +122,7 @@ def plan(
                 f"least {math.ceil(needed / 60)} min, or fewer strategies, or an explicit --limit"
             )
     trial = _trial_seconds(calibration, epochs_used, steps)
+    max_blocks = blocks if repeats else max(blocks, math.floor(available / (trials_per_block * trial)))
     total = _total(calibration, blocks, trials_per_block, epochs_used, steps, spent_seconds, report_seconds)
     study_limit = limit if limit is not None else (None if steps >= full_steps else steps * batch_size)
     cuts = []
@@ -126,10 +131,10 @@ def plan(
     if limit is None and study_limit is not None:
         cuts.append(f"{study_limit:,} of the {train_size:,} training examples per epoch ({steps} of {full_steps} steps)")
     return Plan(
-        blocks=blocks, sequential=repeats is None, epochs=epochs_used, steps_per_epoch=steps, limit=study_limit,
+        blocks=blocks, sequential=repeats is None, max_blocks=max_blocks, epochs=epochs_used, steps_per_epoch=steps, limit=study_limit,
         trial_seconds=trial, block_seconds=trial * trials_per_block, total_seconds=total,
         budget_seconds=budget_seconds, cuts=tuple(cuts),
-        detectable_difference=stats.detectable_difference(PRIOR_SPREAD, blocks),
+        detectable_difference=stats.detectable_difference(PRIOR_SPREAD, max_blocks, sequential=repeats is None),
     )
 
 
@@ -138,6 +143,7 @@ def _total(calibration, blocks, trials_per_block, epochs, steps, spent_seconds, 
 
 
 def another_block_fits(elapsed_seconds: float, block_seconds: list[float], budget_seconds: float, report_seconds: float) -> bool:
-    """Whether one more block, as long as the longest so far, still ends before the budget (report included)."""
+    """Whether one more block, as long as the longest so far, still ends before the budget (report included).
+    The runner also stops at the plan's `max_blocks`, the last look its statistics were planned for."""
     longest = max(block_seconds) if block_seconds else 0.0
     return elapsed_seconds + longest + report_seconds <= budget_seconds

@@ -13,6 +13,7 @@ FULL = dict(train_size=20_000, batch_size=32, report_seconds=60.0)
 def test_thirty_minutes_for_every_strategy_plans_deciding_blocks_of_cut_epochs_within_the_budget():
     chosen = plan(30 * 60, 30.0, MACHINE, trials_per_block=11, **FULL)
     assert chosen.blocks >= budget.MIN_DECIDING_BLOCKS and chosen.sequential
+    assert chosen.max_blocks >= chosen.blocks
     assert chosen.epochs == budget.PLANNED_EPOCHS
     assert budget.MIN_STEPS_PER_EPOCH <= chosen.steps_per_epoch < 625
     assert chosen.limit == chosen.steps_per_epoch * 32
@@ -30,7 +31,7 @@ def test_a_larger_budget_buys_longer_epochs_up_to_the_full_split():
 
 def test_explicit_settings_win_and_the_plan_says_what_they_cost():
     chosen = plan(12 * 60, 30.0, MACHINE, trials_per_block=4, epochs=3, repeats=3, limit=None, **FULL)
-    assert (chosen.blocks, chosen.epochs, chosen.sequential) == (3, 3, False)
+    assert (chosen.blocks, chosen.max_blocks, chosen.epochs, chosen.sequential) == (3, 3, 3, False)
     explicit = plan(12 * 60, 30.0, MACHINE, trials_per_block=4, epochs=3, repeats=3, limit=20_000, **FULL)
     assert explicit.steps_per_epoch == 625 and explicit.limit == 20_000
     assert explicit.total_seconds > 12 * 60
