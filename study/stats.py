@@ -62,7 +62,7 @@ FIRST_LOOK = 4, not 3: a sequential study stops only when every comparison has d
 
 Assumptions: the block log ratios are independent and normal with a common mean and variance. Pairing
 removes drift common to a block; drift *within* a block adds noise with mean zero because the trial order
-within each block is randomized (study.schedule). Log ratios of medians are close to normal; an outlying
+within each block is randomized (study.plan). Log ratios of medians are close to normal; an outlying
 block widens the interval (it inflates s), which costs decisions, not validity of "equivalent".
 
 Verdicts (the same interval decides all four, so their joint error rate is alpha):

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from study import stats
-from study.schedule import plan_blocks
+from study.plan import plan_blocks
 
 # --- medians, fixed-sample ratios, noise -----------------------------------------------------------------
 
