@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"run the study at each value of one setting: {', '.join(SWEEPABLE)}; writes scaling.png")
     parser.add_argument("--out", default=DEFAULTS.out, help="output folder (default: %(default)s)")
     parser.add_argument("--cache-dir", default=DEFAULTS.cache_dir, help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)")
-    parser.add_argument("--trial-timeout", type=_positive_seconds, default=DEFAULTS.trial_timeout, metavar="SECONDS", help="end a trial that runs longer than this")
+    parser.add_argument("--trial-timeout", type=_positive_seconds, default=DEFAULTS.trial_timeout, metavar="SECONDS",
+                        help="end a trial that runs longer than this (default: 10 x the measured pace + 300 s)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted study in --out, skipping finished trials")
     parser.add_argument("--report-only", action="store_true", help="redraw the plots and summary.md from the results in --out; no training")
     return parser
@@ -203,7 +204,10 @@ def list_strategies() -> None:
 
 
 def main(argv=None) -> int:
+    from study import supervise
     from study.results_files import ResultsError
+
+    supervise.stop_signals_interrupt()  # SIGTERM and SIGHUP stop the study as Ctrl-C does: exit status 130
 
     try:
         from inputs.registry import PluginError
