@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=DEFAULTS.out, help="output folder (default: %(default)s)")
     parser.add_argument("--cache-dir", default=DEFAULTS.cache_dir, help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)")
     parser.add_argument("--trial-timeout", type=_positive_seconds, default=DEFAULTS.trial_timeout, metavar="SECONDS",
-                        help="end a trial that runs longer than this (default: 10 x the measured pace + 300 s)")
+                        help="end a trial that runs longer than this (default: 10 x the measured pace + 300 s; 3 h before any pace is measured)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted study in --out, skipping finished trials")
     parser.add_argument("--report-only", action="store_true", help="redraw the plots and summary.md from the results in --out; no training")
     return parser

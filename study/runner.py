@@ -91,19 +91,20 @@ def _read_lines(stream, lines: queue.Queue) -> None:
 # a hung one ends instead of blocking the study forever.
 DEFAULT_TIMEOUT_FACTOR = 10
 DEFAULT_TIMEOUT_FLOOR_SECONDS = 300.0
+UNMEASURED_TIMEOUT_SECONDS = 3 * 3600.0
 _WATCH_SECONDS = 2.0  # how often a trial's tf.data service is looked at
 
 
 def trial_time_limit(config: StudyConfig, finished_seconds: list, epochs_done: int, seconds_to_last_epoch: float):
-    """(seconds, how) a trial may run: --trial-timeout if given, else a default from the measured pace;
-    (None, "") when nothing has been measured yet (the first trial, before its first epoch)."""
+    """(seconds, how) a trial may run: --trial-timeout if given, else a default from the measured pace
+    (UNMEASURED_TIMEOUT_SECONDS while nothing is measured yet: the first trial, before its first epoch)."""
     if config.trial_timeout is not None:
         return config.trial_timeout, "--trial-timeout"
     paces = list(finished_seconds)
     if epochs_done:
         paces.append(seconds_to_last_epoch / epochs_done * config.epochs)
-    if not paces:
-        return None, ""
+    if not paces:  # the first trial, before its first epoch: only a hang can take this long
+        return UNMEASURED_TIMEOUT_SECONDS, f"the default before any pace is measured: {UNMEASURED_TIMEOUT_SECONDS / 3600:g} h; set --trial-timeout to change it"
     seconds = DEFAULT_TIMEOUT_FACTOR * max(paces) + DEFAULT_TIMEOUT_FLOOR_SECONDS
     return seconds, f"the default: {DEFAULT_TIMEOUT_FACTOR} x the measured pace + {DEFAULT_TIMEOUT_FLOOR_SECONDS:g} s; set --trial-timeout to change it"
 

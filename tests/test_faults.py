@@ -224,10 +224,11 @@ def test_a_service_worker_killed_mid_trial_fails_the_trial_with_one_line(tmp_pat
 
 def test_trials_get_a_default_time_out_from_the_measured_pace():
     from study.config import StudyConfig
-    from study.runner import DEFAULT_TIMEOUT_FACTOR, DEFAULT_TIMEOUT_FLOOR_SECONDS, trial_time_limit
+    from study.runner import (DEFAULT_TIMEOUT_FACTOR, DEFAULT_TIMEOUT_FLOOR_SECONDS, UNMEASURED_TIMEOUT_SECONDS,
+                              trial_time_limit)
 
     config = StudyConfig(epochs=4)
-    assert trial_time_limit(config, [], 0, 0.0) == (None, "")  # nothing measured yet
+    assert trial_time_limit(config, [], 0, 0.0)[0] == UNMEASURED_TIMEOUT_SECONDS  # nothing measured yet
     seconds, how = trial_time_limit(config, [30.0, 50.0], 0, 0.0)
     assert seconds == DEFAULT_TIMEOUT_FACTOR * 50.0 + DEFAULT_TIMEOUT_FLOOR_SECONDS and "--trial-timeout" in how
     seconds, _ = trial_time_limit(config, [], 1, 20.0)  # the first trial, after its first epoch: 4 such epochs
