@@ -1,5 +1,5 @@
 """Child processes: each started in a session (process group) of its own, reaped with its resource usage,
-stopped with a grace period, tied to its parent's life; and SIGTERM turned into an exception.
+stopped with a grace period, tied to its parent's life; and every stop signal (SIGINT, SIGTERM, SIGHUP) turned into KeyboardInterrupt.
 
 Used by the runner (one fresh process per trial) and by the tf.data service's local cluster (its server
 processes). A child in its own session does not get the terminal's Ctrl-C: the parent receives it and stops
@@ -173,20 +173,6 @@ def stop_signals_interrupt() -> None:
 def signals_deferred():
     """A block that a stop signal does not cut: the signal takes effect when it ends."""
     return _STOP.deferred()
-
-
-@contextlib.contextmanager
-def sigterm_raises(exception_type: type[BaseException]):
-    """Within the block, SIGTERM raises `exception_type` (as Ctrl-C raises KeyboardInterrupt)."""
-
-    def raise_it(signum, frame):
-        raise exception_type()
-
-    previous = signal.signal(signal.SIGTERM, raise_it)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def last_error_line(log_path: Path, default: str = "") -> str:

@@ -20,7 +20,7 @@ import pytest
 from study import supervise
 from tests.conftest import PROJECT_ROOT, run_cli
 
-TINY = ["--model", "small", "--limit", "64", "--batch-size", "32", "--repeats", "1"]
+TINY = ["--model", "small", "--limit", "64", "--batch-size", "32", "--repeats", "1", "--epochs", "2"]  # no budget planning
 PLUGINS = "tests.faulty_strategies:HangsMidEpoch,tests.faulty_strategies:SlowToExit"
 GONE_WITHIN = 20  # seconds: generous on a loaded 2-core machine; the mechanisms act within about 1 s
 
@@ -303,7 +303,7 @@ def test_ctrl_c_while_the_report_is_drawn_says_the_measurements_are_saved(tmp_pa
     monkeypatch.setattr(report, "build", interrupted)
     handlers = {number: signal.getsignal(number) for number in supervise.STOP_SIGNALS}
     try:
-        code = runner.run_study(StudyConfig(strategies=("arrays",), repeats=1, epochs=2, out=str(tmp_path / "out")))
+        code = runner.run_study(StudyConfig(strategies=("arrays",), repeats=1, epochs=2, limit=64, out=str(tmp_path / "out")))
     finally:
         for number, handler in handlers.items():
             signal.signal(number, handler)

@@ -1,5 +1,6 @@
 """End to end, as a user runs it: tiny data, the small model, real trial processes."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -12,13 +13,13 @@ from tests.conftest import PROJECT_ROOT, run_cli
 
 TINY = ["--model", "small", "--limit", "200", "--batch-size", "64"]
 PLUGINS = {"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:RaisesMidEpoch,tests.faulty_strategies:KilledMidEpoch,tests.faulty_strategies:HangsMidEpoch"}
-PLOTS = ["epoch_time.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png", "timeline.png"]
+PLOTS = ["epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png", "timeline.png"]
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
-    result = run_cli("--strategies", "arrays,generator,tfdata", "--repeats", "2", "--epochs", "3", *TINY, "--out", str(out))
+    result = run_cli("--strategies", "arrays,tfdata,tfdata-repeat", "--repeats", "2", "--epochs", "3", *TINY, "--out", str(out))
     return out, result
 
 
@@ -51,6 +52,20 @@ def test_steps_and_trials_are_recorded(study):
     assert (trials["peak_rss_mb"] > 0).all() and (trials["cpu_user_seconds"] > 0).all()
     strategies = trials[trials["strategy"] != "compute-bound"]
     assert (strategies["pipeline_examples"] > 0).all() and (strategies["pipeline_first_batch_seconds"] > 0).all()
+
+
+def test_epoch_boundaries_are_recorded_with_their_cpu_time_and_fit_teardown(study):
+    out, _ = study
+    results = pd.read_csv(out / "results.csv")
+    for column in ("before_first_step", "after_last_step"):
+        wall, cpu = results[f"{column}_seconds"], results[f"{column}_cpu_seconds"]
+        assert (wall >= 0).all() and (cpu >= 0).all()
+    assert (results["before_first_step_seconds"] + results["after_last_step_seconds"] <= results["epoch_seconds"]).all()
+    trials = pd.read_csv(out / "trials.csv")
+    assert (trials["fit_teardown_seconds"] >= 0).all() and trials["fit_teardown_cpu_seconds"].notna().all()
+    summary = (out / "summary.md").read_text()
+    boundaries = summary.split("## Epoch boundaries")[1]
+    assert "| tfdata-repeat |" in boundaries and "fit teardown" in boundaries
 
 
 def test_report_files_and_summary_contents(study):
@@ -131,7 +146,7 @@ def test_interrupted_study_resumes_to_exactly_the_rows_of_an_uninterrupted_one(t
 
 def test_resume_refuses_other_settings(study):
     out, _ = study
-    result = run_cli("--strategies", "arrays,generator,tfdata", "--repeats", "2", "--epochs", "4", *TINY, "--out", str(out), "--resume")
+    result = run_cli("--strategies", "arrays,tfdata,tfdata-repeat", "--repeats", "2", "--epochs", "4", *TINY, "--out", str(out), "--resume")
     assert result.returncode == 2 and "settings differ" in result.stderr and "epochs" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -159,3 +174,21 @@ def test_a_new_study_moves_the_previous_one_aside(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     archived = list((out / "archive").glob("*/results.csv"))
     assert len(archived) == 1 and archived[0].read_text() == "strategy,repeat,epoch\n"
+
+
+def test_a_budgeted_study_calibrates_plans_and_says_how_it_ended(tmp_path):
+    """No --repeats: the blocks are planned from a calibration and stop once nothing is left undecided (one
+    strategy compares with nothing, so at the plan's first look, long before the 30-minute plan's last block)."""
+    out = tmp_path / "budgeted"
+    result = run_cli("--strategies", "tfdata", "--model", "small", "--limit", "64", "--epochs", "2", "--budget", "30",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Calibrating on this machine" in result.stdout
+    assert "Plan for a 30-minute budget: up to" in result.stdout
+    assert "Every verdict is decided after 4 blocks: stopping early." in result.stdout
+    config = json.loads((out / "config.json").read_text())
+    assert (config["epochs"], config["limit"]) == (2, 64) and config["planned_blocks"] == config["repeats"] > 4
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["ending"]["blocks_run"] == 4 and plan["calibration"]["step_seconds"] > 0
+    summary = (out / "summary.md").read_text()
+    assert "## Plan and budget" in summary and "The study ran 4 blocks and stopped because every verdict decided" in summary
