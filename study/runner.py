@@ -502,8 +502,8 @@ def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
     except (KeyboardInterrupt, Interrupted):
         _echo_quietly(
             echo,
-            f"Interrupted while drawing the report. The measurements of {progress.finished_trials} trials are saved "
-            f"in {out}; draw the report with --report-only --out {out}.",
+            f"Interrupted while drawing the report. The measurements are saved ({progress.finished_trials} trials, "
+            f"in {out}); draw the report with --report-only --out {out}.",
         )
         return 130
     echo(f"Report: {', '.join(str(path) for path in paths)}")

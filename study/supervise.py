@@ -1,5 +1,6 @@
 """Child processes: each started in a session (process group) of its own, reaped with its resource usage,
-stopped with a grace period, tied to its parent's life; and every stop signal (SIGINT, SIGTERM, SIGHUP) turned into KeyboardInterrupt.
+stopped with a grace period, tied to its parent's life; and every stop signal (SIGINT, SIGTERM, SIGHUP)
+turned into KeyboardInterrupt.
 
 Used by the runner (one fresh process per trial) and by the tf.data service's local cluster (its server
 processes). A child in its own session does not get the terminal's Ctrl-C: the parent receives it and stops
