@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"run the study at each value of one setting: {', '.join(SWEEPABLE)}; writes scaling.png")
     parser.add_argument("--out", default=DEFAULTS.out, help="output folder (default: %(default)s)")
     parser.add_argument("--cache-dir", default=DEFAULTS.cache_dir, help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)")
-    parser.add_argument("--trial-timeout", type=_positive_number("seconds"), default=DEFAULTS.trial_timeout, metavar="SECONDS", help="end a trial that runs longer than this")
+    parser.add_argument("--trial-timeout", type=_positive_number("seconds"), default=DEFAULTS.trial_timeout, metavar="SECONDS",
+                        help="end a trial that runs longer than this (default: 10 x the measured pace + 300 s; 3 h before any pace is measured)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted study in --out, skipping finished trials")
     parser.add_argument("--report-only", action="store_true", help="redraw the plots and summary.md from the results in --out; no training")
     return parser
@@ -219,6 +220,9 @@ def list_strategies() -> None:
 
 def main(argv=None) -> int:
     started = time.monotonic()  # the budget counts from here: data preparation is part of it
+    from study import supervise
+
+    supervise.stop_signals_interrupt()  # SIGTERM and SIGHUP stop the study as Ctrl-C does: exit status 130
     from study.results_files import ResultsError
     from study.runner import StudyError
 

@@ -95,7 +95,7 @@ def archive_previous(out: Path) -> Path:
     archive = out / "archive" / stamp
     archive.mkdir(parents=True)
     for path in out.iterdir():
-        if path.name != "archive" and (path.is_file() or path.name == "logs"):
+        if path.name not in ("archive", ".study.lock") and (path.is_file() or path.name == "logs"):
             shutil.move(str(path), archive / path.name)
     return archive
 

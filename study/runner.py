@@ -12,17 +12,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import numpy as np
 
-from study import budget, environment, results_files, schema, stats, supervise
+from study import budget, environment, lock, results_files, schema, stats, supervise
 from study.config import PLANNED, ConfigError, StudyConfig
 from study.plan import Trial, plan_study
 from study.trial import PROTOCOL_PREFIX
@@ -38,6 +40,7 @@ class TrialOutcome:
     cpu_user_seconds: float
     cpu_system_seconds: float
     peak_rss_mb: float
+    interrupted: bool = False  # a stop signal came after the trial reported its results: saved, then stop
 
 
 class Interrupted(Exception):
@@ -97,33 +100,72 @@ def _read_lines(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
-def run_trial_process(
-    config: StudyConfig, trial: Trial, log_path: Path, on_epoch, service_address: str | None = None
-) -> TrialOutcome:
-    """Runs one trial in a fresh process; never raises for the trial's own failures, only for Interrupted.
+# A trial with no --trial-timeout may run this many times the slowest finished trial (or this trial's own
+# pace projected from its epochs so far), plus the floor: generous, so that a slow trial is never cut, yet
+# a hung one ends instead of blocking the study forever.
+DEFAULT_TIMEOUT_FACTOR = 10
+DEFAULT_TIMEOUT_FLOOR_SECONDS = 300.0
+UNMEASURED_TIMEOUT_SECONDS = 3 * 3600.0
+_WATCH_SECONDS = 2.0  # how often a trial's tf.data service is looked at
 
-    `service_address` is a tf.data service dispatcher started for this trial (None: none, or the user's)."""
+
+def trial_time_limit(config: StudyConfig, finished_seconds: list, epochs_done: int, seconds_to_last_epoch: float):
+    """(seconds, how) a trial may run: --trial-timeout if given, else a default from the measured pace
+    (UNMEASURED_TIMEOUT_SECONDS while nothing is measured yet: the first trial, before its first epoch)."""
+    if config.trial_timeout is not None:
+        return config.trial_timeout, "--trial-timeout"
+    paces = list(finished_seconds)
+    if epochs_done:
+        paces.append(seconds_to_last_epoch / epochs_done * config.epochs)
+    if not paces:  # the first trial, before its first epoch: only a hang can take this long
+        return UNMEASURED_TIMEOUT_SECONDS, f"the default before any pace is measured: {UNMEASURED_TIMEOUT_SECONDS / 3600:g} h; set --trial-timeout to change it"
+    seconds = DEFAULT_TIMEOUT_FACTOR * max(paces) + DEFAULT_TIMEOUT_FLOOR_SECONDS
+    return seconds, f"the default: {DEFAULT_TIMEOUT_FACTOR} x the measured pace + {DEFAULT_TIMEOUT_FLOOR_SECONDS:g} s; set --trial-timeout to change it"
+
+
+def run_trial_process(
+    config: StudyConfig, trial: Trial, log_path: Path, on_epoch, service_address: str | None = None,
+    watch=None, finished_seconds: list | None = None,
+) -> TrialOutcome:
+    """Runs one trial in a fresh process; never raises for the trial's own failures, only for
+    KeyboardInterrupt (any stop signal) - and not even then once the trial has reported its results: it
+    returns them, marked `interrupted`, so that they are saved before the study stops.
+
+    `service_address` is a tf.data service dispatcher started for this trial (None: none, or the user's).
+    `watch()` is called every few seconds and returns one line naming a dead part the trial depends on
+    (a tf.data service server), which fails the trial at once. `finished_seconds`: the wall times of the
+    trials finished so far, for the default time-out."""
     env = supervise.child_environment()
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env[supervise.PARENT_PID_VARIABLE] = str(os.getpid())  # the child ends when this process does
     started = time.perf_counter()
+    epochs, done, error, status, ended, interrupted = [], {}, "", schema.OK, None, False
     with open(log_path, "w", encoding="utf-8") as log:
         # A session of its own: Ctrl-C reaches the runner, which stops the child's whole process group.
         process = supervise.start(
             _child_command(config, trial, service_address), subprocess.PIPE, log, environment=env, text=True
         )
-        lines: queue.Queue = queue.Queue()
-        threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
-        epochs, done, error, status, ended = [], {}, "", schema.OK, None
-        deadline = None if config.trial_timeout is None else started + config.trial_timeout
         try:
+            lines: queue.Queue = queue.Queue()
+            threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+            last_epoch_at, next_watch = started, started + _WATCH_SECONDS
             while True:
                 try:
                     line = lines.get(timeout=0.2)
                 except queue.Empty:
-                    if deadline is not None and time.perf_counter() > deadline:
-                        status, error = "timeout", f"timed out after {config.trial_timeout:g} s (--trial-timeout)"
+                    now = time.perf_counter()
+                    limit, how = trial_time_limit(config, finished_seconds or [], len(epochs), last_epoch_at - started)
+                    if limit is not None and now > started + limit:
+                        status, error = "timeout", f"timed out after {limit:g} s ({how})"
                         (ended,) = supervise.stop([process])
                         break
+                    if watch is not None and now > next_watch:
+                        next_watch = now + _WATCH_SECONDS
+                        problem = watch()
+                        if problem:
+                            status, error = "failed", problem
+                            (ended,) = supervise.stop([process])
+                            break
                     continue
                 if line is None:
                     break
@@ -132,17 +174,25 @@ def run_trial_process(
                 event = json.loads(line[len(PROTOCOL_PREFIX):])
                 if event["event"] == "epoch":
                     epochs.append(event)
+                    last_epoch_at = time.perf_counter()
                     on_epoch(event)
                 elif event["event"] == "done":
                     done = event
                 elif event["event"] == "error":
                     status, error = "failed", event["error"]
+            ended = ended or supervise.reap(process, None)
+        except KeyboardInterrupt:
+            with contextlib.suppress(KeyboardInterrupt), supervise.signals_deferred():  # we are stopping already
+                (ended,) = supervise.stop([process])
+            if not (done and status == schema.OK):
+                raise
+            interrupted = True  # the results are in: keep them, stop the study after saving
         except BaseException:
             supervise.stop([process])
             raise
-        usage = (ended or supervise.reap(process, None)).usage
+    usage = ended.usage or _no_usage()
     wall_seconds = time.perf_counter() - started
-    if status == schema.OK and process.returncode != 0:
+    if status == schema.OK and process.returncode != 0 and not interrupted:
         status = "failed"
         if process.returncode < 0:
             name = signal.Signals(-process.returncode).name
@@ -155,28 +205,40 @@ def run_trial_process(
     return TrialOutcome(
         status=status, error=error, epochs=epochs, done=done, wall_seconds=wall_seconds,
         cpu_user_seconds=usage.ru_utime, cpu_system_seconds=usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024,
+        interrupted=interrupted,
     )
+
+
+def _no_usage():
+    return types.SimpleNamespace(ru_utime=0.0, ru_stime=0.0, ru_maxrss=0)
 
 
 @contextlib.contextmanager
 def _service_for(config: StudyConfig, trial: Trial):
-    """Yields the address of fresh local tf.data service servers when the trial's strategy needs a dispatcher
-    and the user named none (fresh, like the trial's process, so no trial inherits another's warm workers),
-    else None. They stop when the trial ends, fails or is interrupted. The address reaches the trial's
-    FeedOptions only; the study's config keeps what the user said."""
+    """Yields (address, watch) for the trial's tf.data service: fresh local servers when the trial's strategy
+    needs a dispatcher and the user named none (fresh, like the trial's process, so no trial inherits
+    another's warm workers), the user's dispatcher when named, else (None, None). `watch()` names a dead
+    server, or a listed worker that is gone. Local servers stop when the trial ends, fails or is interrupted.
+    The address reaches the trial's FeedOptions only; the study's config keeps what the user said."""
     from inputs import registry
 
-    if not registry.get(trial.strategy).needs_service or config.service_address:
-        yield None
+    if not registry.get(trial.strategy).needs_service:
+        yield None, None
         return
     from inputs import service
+    from inputs.service.check import dead_part
+
+    if config.service_address:
+        yield None, lambda: dead_part(config.service_address)
+        return
+    from inputs.service.cluster import watched_local_cluster
 
     with contextlib.ExitStack() as servers:
         try:
-            address = servers.enter_context(service.local_cluster(config.service_workers))
+            cluster = servers.enter_context(watched_local_cluster(config.service_workers))
         except service.ServiceError as error:
             raise ServiceStartError(f"tf.data service did not start: {error}") from None
-        yield address
+        yield cluster.address, cluster.dead_server  # its processes: a look costs no request to the servers
 
 
 # --- saving ----------------------------------------------------------------------------------------------
@@ -278,8 +340,10 @@ def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progr
     trial_config = config.at_sweep_value(trial.sweep_value)
     on_epoch = lambda event: progress.epoch(position, trial, event)  # noqa: E731
     try:
-        with _service_for(trial_config, trial) as service_address:
-            return run_trial_process(trial_config, trial, log_path, on_epoch, service_address)
+        with _service_for(trial_config, trial) as (service_address, watch):
+            return run_trial_process(
+                trial_config, trial, log_path, on_epoch, service_address, watch, progress.trial_seconds
+            )
     except ServiceStartError as error:  # servers that would not start fail this trial, not the study
         return TrialOutcome("failed", str(error), [], {}, 0.0, 0.0, 0.0, 0.0)
 
@@ -358,10 +422,23 @@ def _record_ending(out: Path, started: float, blocks_run: int, stopped: str) -> 
     results_files.write_json(path, record)
 
 
+def _echo_quietly(echo, message: str) -> None:
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP) must not turn a clean stop into an error
+        echo(message)
+
+
 def run_study(config: StudyConfig, echo=print, started: float | None = None) -> int:
-    """Runs (or resumes) the study; returns the exit status: 0 all ok, 1 some trial failed, 130 interrupted.
+    """Runs (or resumes) the study; returns the exit status: 0 all ok, 1 some trial failed, 130 interrupted
+    (Ctrl-C, SIGTERM or SIGHUP: every stop signal raises KeyboardInterrupt). The output folder is locked
+    for the study's lifetime: a second study there is refused (ConfigError, exit 2).
 
     `started` (time.monotonic) is when the command began: the budget counts from there."""
+    supervise.stop_signals_interrupt()
+    with lock.hold(config.out_dir):
+        return _run_locked(config, echo, started)
+
+
+def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
     from study import report
 
     started = time.monotonic() if started is None else started
@@ -387,39 +464,50 @@ def run_study(config: StudyConfig, echo=print, started: float | None = None) -> 
     failures, block_seconds, blocks_run = 0, [], 0
     stopped = f"all {len(_blocks(plan))} planned blocks ran"
     try:
-        with supervise.sigterm_raises(Interrupted):
-            for block in _blocks(plan):
-                block_started = time.monotonic()
-                for trial in block:
-                    if trial.key in done:
-                        continue
-                    position = plan.index(trial) + 1
-                    outcome = _run_trial(config, trial, position, progress)
+        for block in _blocks(plan):
+            block_started = time.monotonic()
+            for trial in block:
+                if trial.key in done:
+                    continue
+                position = plan.index(trial) + 1
+                outcome = _run_trial(config, trial, position, progress)
+                with supervise.signals_deferred():  # a trial's rows are written whole
                     _save_trial(out, config, trial, position, outcome)
                     progress.trial_end(position, trial, outcome)
-                    failures += outcome.status != schema.OK
-                blocks_run += 1
-                if any(trial.key not in done for trial in block):
-                    block_seconds.append(time.monotonic() - block_started)
-                if config.planned_blocks is None or blocks_run == len(_blocks(plan)):
-                    continue
-                if blocks_run >= stats.FIRST_LOOK and verdicts_decided(out, config):
-                    stopped = f"every verdict decided after {blocks_run} blocks"
-                    echo(f"Every verdict is decided after {blocks_run} blocks: stopping early.")
-                    break
-                elapsed = time.monotonic() - started
-                if not budget.another_block_fits(elapsed, block_seconds, config.budget_minutes * 60, REPORT_SECONDS):
-                    stopped = f"another block would not have ended within the {config.budget_minutes:g}-minute budget"
-                    echo(f"Stopping after {blocks_run} blocks: another would not fit the {config.budget_minutes:g}-minute budget.")
-                    break
+                failures += outcome.status != schema.OK
+                if outcome.interrupted:  # it had reported its results when the signal came: saved, now stop
+                    raise Interrupted()
+            blocks_run += 1
+            if any(trial.key not in done for trial in block):
+                block_seconds.append(time.monotonic() - block_started)
+            if config.planned_blocks is None or blocks_run == len(_blocks(plan)):
+                continue
+            if blocks_run >= stats.FIRST_LOOK and verdicts_decided(out, config):
+                stopped = f"every verdict decided after {blocks_run} blocks"
+                echo(f"Every verdict is decided after {blocks_run} blocks: stopping early.")
+                break
+            elapsed = time.monotonic() - started
+            if not budget.another_block_fits(elapsed, block_seconds, config.budget_minutes * 60, REPORT_SECONDS):
+                stopped = f"another block would not have ended within the {config.budget_minutes:g}-minute budget"
+                echo(f"Stopping after {blocks_run} blocks: another would not fit the {config.budget_minutes:g}-minute budget.")
+                break
     except (KeyboardInterrupt, Interrupted):
-        echo(
+        _echo_quietly(
+            echo,
             f"Interrupted. {progress.finished_trials} of {len(plan)} trials are saved in {out}. "
-            f"Continue with the same command plus --resume, or draw the report so far with --report-only."
+            f"Continue with the same command plus --resume, or draw the report so far with --report-only.",
         )
         return 130
-    _record_ending(out, started, blocks_run, stopped)
-    paths = report.build(out)
+    try:
+        _record_ending(out, started, blocks_run, stopped)
+        paths = report.build(out)
+    except (KeyboardInterrupt, Interrupted):
+        _echo_quietly(
+            echo,
+            f"Interrupted while drawing the report. The measurements are saved ({progress.finished_trials} trials, "
+            f"in {out}); draw the report with --report-only --out {out}.",
+        )
+        return 130
     echo(f"Report: {', '.join(str(path) for path in paths)}")
     elapsed_minutes = (time.monotonic() - started) / 60
     if elapsed_minutes > config.budget_minutes:

@@ -1,5 +1,6 @@
 """Child processes: each started in a session (process group) of its own, reaped with its resource usage,
-stopped with a grace period, tied to its parent's life; and SIGTERM turned into an exception.
+stopped with a grace period, tied to its parent's life; and every stop signal (SIGINT, SIGTERM, SIGHUP)
+turned into KeyboardInterrupt.
 
 Used by the runner (one fresh process per trial) and by the tf.data service's local cluster (its server
 processes). A child in its own session does not get the terminal's Ctrl-C: the parent receives it and stops
@@ -14,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,30 +88,92 @@ def stop(processes: list[subprocess.Popen], grace_seconds: float = STOP_GRACE_SE
     return ended
 
 
-def exit_with_parent(parent_pid: int) -> None:
-    """In a child: have the kernel send SIGTERM when the parent dies (Linux; the parent-death signal fires
-    when the parent's thread that started this process ends), and leave now if the parent is gone already."""
+PARENT_PID_VARIABLE = "STUDY_PARENT_PID"  # set by the runner for a trial: the process whose life it shares
+_WATCHDOG_SECONDS = 1.0
+
+
+def exit_with_parent(parent_pid: int, death_signal: int = signal.SIGTERM, whole_group: bool = False) -> None:
+    """In a child: end when the parent `parent_pid` dies, within about a second.
+
+    Two ways, because either alone can miss: the kernel's parent-death signal (Linux prctl PR_SET_PDEATHSIG;
+    it fires when the parent's thread that started this process ends, and needs no Python code to run, so
+    it works while a C++ call holds the GIL), and a watchdog thread that sees os.getppid() change (any
+    POSIX system; also when the signal was caught). The watchdog SIGKILLs this process, or its whole process
+    group when `whole_group` (a trial leading its own group takes its own children along).
+    Leaves at once if the parent is gone already."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(death_signal))
     if os.getppid() != parent_pid:
-        sys.exit(0)
+        _kill_self(whole_group)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(_WATCHDOG_SECONDS)
+        _kill_self(whole_group)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-@contextlib.contextmanager
-def sigterm_raises(exception_type: type[BaseException]):
-    """Within the block, SIGTERM raises `exception_type` (as Ctrl-C raises KeyboardInterrupt)."""
+def _kill_self(whole_group: bool) -> None:
+    if whole_group and os.getpgrp() == os.getpid():
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
 
-    def raise_it(signum, frame):
-        raise exception_type()
 
-    previous = signal.signal(signal.SIGTERM, raise_it)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def exit_with_parent_from_environment(whole_group: bool = True) -> None:
+    """exit_with_parent for the parent named in $STUDY_PARENT_PID (nothing when unset: run by hand)."""
+    parent = os.environ.pop(PARENT_PID_VARIABLE, "")
+    if parent.isdigit():
+        exit_with_parent(int(parent), signal.SIGKILL, whole_group)
+
+
+# --- stopping the study: Ctrl-C, SIGTERM, SIGHUP ---------------------------------------------------------
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _StopSignals:
+    """Every way of stopping the study raises KeyboardInterrupt in the main thread, as Ctrl-C does - except
+    inside `deferred()`, where it is held until the block ends (a trial's rows are written whole)."""
+
+    def __init__(self):
+        self.holding = 0
+        self.pending: int | None = None
+
+    def handle(self, signal_number, frame):
+        if self.holding:
+            self.pending = self.pending or signal_number
+            return
+        raise KeyboardInterrupt()
+
+    @contextlib.contextmanager
+    def deferred(self):
+        self.holding += 1
+        try:
+            yield
+        finally:
+            self.holding -= 1
+            if not self.holding and self.pending is not None:
+                self.pending = None
+                raise KeyboardInterrupt()
+
+
+_STOP = _StopSignals()
+
+
+def stop_signals_interrupt() -> None:
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt (main thread only; idempotent)."""
+    for signal_number in STOP_SIGNALS:
+        signal.signal(signal_number, _STOP.handle)
+
+
+def signals_deferred():
+    """A block that a stop signal does not cut: the signal takes effect when it ends."""
+    return _STOP.deferred()
 
 
 def last_error_line(log_path: Path, default: str = "") -> str:

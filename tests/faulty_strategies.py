@@ -44,3 +44,23 @@ class HangsMidEpoch(_Faulty):
     def failure():
         while True:
             time.sleep(1)
+
+
+class SlowToExit(FeedStrategy):
+    """Trains normally, but its process lingers 60 s after reporting its results (in an atexit hook, which
+    first touches $SLOW_TO_EXIT_MARKER): the moment between "done" and the process' end, made long."""
+
+    name, description = "slow-to-exit", "a trial whose process lingers after it reported its results"
+
+    def fit_arguments(self, data, options):
+        import atexit
+
+        def linger():
+            marker = os.environ.get("SLOW_TO_EXIT_MARKER")
+            if marker:
+                open(marker, "w").close()
+            time.sleep(60)
+
+        atexit.register(linger)
+        steps = steps_per_epoch(data.num_train, options.batch_size)
+        return {"x": shuffled_batches(data.x_train, data.y_train, options.batch_size, options.seed), "steps_per_epoch": steps}

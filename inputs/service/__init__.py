@@ -10,8 +10,9 @@
   and has workers, before a trial starts training against it (`check`).
 
 TensorFlow's servers listen on every interface of the machine (its configs have a port but no bind address);
-`--host` only sets the name they announce. The service has no authentication: on a shared network, keep its
-ports behind a firewall.
+`--host` only sets the name they announce. The servers `local_cluster` starts for the study listen on the
+loopback address only, through a preloaded bind() shim (`loopback_bind.c`). The service has no
+authentication: on a shared network, keep its ports behind a firewall.
 """
 
 from inputs.service.check import ServiceError, check_dispatcher, parse_address

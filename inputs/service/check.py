@@ -61,6 +61,35 @@ def check_dispatcher(address: str, timeout_seconds: float = 10.0, min_workers: i
     return workers
 
 
+def dead_part(address: str, timeout_seconds: float = 2.0) -> str | None:
+    """One line naming a part of the service at `address` that is certainly gone - the dispatcher, or a
+    worker it still lists (a dispatcher keeps listing a dead worker for a long time) - else None.
+
+    Only a refused connection counts: a slow answer from a busy machine is not a dead server."""
+    host, port = parse_address(address)
+    if _refused(host, port, timeout_seconds):
+        return f"the tf.data service dispatcher at {address} is gone (connection refused)"
+    try:
+        workers = _registered_workers(host, port, timeout_seconds)
+    except (_NotADispatcher, TimeoutError, ConnectionError):
+        return None  # undecided; the next look, or the process watch, decides
+    for worker in workers:
+        worker_host, _, worker_port = worker.rpartition(":")
+        if worker_port.isdigit() and _refused(worker_host.strip("[]"), int(worker_port), timeout_seconds):
+            return f"tf.data service worker {worker} (listed by the dispatcher at {address}) is gone (connection refused)"
+    return None
+
+
+def _refused(host: str, port: int, timeout_seconds: float) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout_seconds):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
 class _NotADispatcher(Exception):
     pass
 

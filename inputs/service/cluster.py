@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import hashlib
 import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+import warnings
 import weakref
 from pathlib import Path
 from typing import Iterator
@@ -36,12 +42,19 @@ def local_cluster(workers: int, startup_timeout: float = 60.0) -> Iterator[str]:
     (Linux parent-death signal, which fires when the thread that entered the block ends: enter and leave it
     on one thread), and an atexit hook stops clusters left open at interpreter exit.
     """
+    with watched_local_cluster(workers, startup_timeout) as cluster:
+        yield cluster.address
+
+
+@contextlib.contextmanager
+def watched_local_cluster(workers: int, startup_timeout: float = 60.0) -> Iterator["_LocalCluster"]:
+    """local_cluster, yielding the cluster itself: its `address`, and `dead_server()` to watch it."""
     if workers < 1:
         raise ValueError(f"a tf.data service cluster needs at least one worker, got {workers}")
     cluster = _LocalCluster()
     try:
-        address = cluster.start(workers, startup_timeout)
-        yield address
+        cluster.address = cluster.start(workers, startup_timeout)
+        yield cluster
     finally:
         cluster.stop()
 
@@ -67,6 +80,7 @@ class _Server:
 
 class _LocalCluster:
     def __init__(self):
+        self.address = ""
         self._servers: list[_Server] = []
         self._folder = tempfile.TemporaryDirectory(prefix="tfdata-service-")
         _OPEN_CLUSTERS.add(self)
@@ -90,8 +104,12 @@ class _LocalCluster:
         stem = Path(self._folder.name) / name.replace(" ", "-")
         stdout, stderr = stem.with_suffix(".out"), stem.with_suffix(".err")
         command = _server_command(*arguments, "--host", LOOPBACK, "--exit-with-parent", str(os.getpid()))
+        environment = supervise.child_environment()
+        preload = loopback_preload()
+        if preload:
+            environment["LD_PRELOAD"] = " ".join(filter(None, [str(preload), environment.get("LD_PRELOAD")]))
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
-            process = supervise.start(command, out, err, cwd=supervise.PROJECT_ROOT)
+            process = supervise.start(command, out, err, environment=environment, cwd=supervise.PROJECT_ROOT)
         server = _Server(name, process, stdout, stderr)
         self._servers.append(server)
         return server
@@ -104,12 +122,55 @@ class _LocalCluster:
                 raise ServiceError(f"tf.data service {late} not ready within {startup_timeout:g} s")
             time.sleep(0.05)
 
+    def dead_server(self) -> str | None:
+        """One line naming a server of this cluster that has exited, else None."""
+        for server in self._servers:
+            if server.process.poll() is not None:
+                code = server.process.returncode
+                where = f"tf.data service {server.name} (pid {server.process.pid})"
+                if code < 0:
+                    return f"{where} was killed by {signal.Signals(-code).name}"
+                return f"{where} exited with status {code}: {supervise.last_error_line(server.stderr, 'no error output')}"
+        return None
+
     def stop(self) -> None:
         """SIGTERM to every server still running (workers first), SIGKILL after the grace period; idempotent."""
         servers, self._servers = list(reversed(self._servers)), []
         supervise.stop([server.process for server in servers])
         self._folder.cleanup()
         _OPEN_CLUSTERS.discard(self)
+
+
+_LOOPBACK_SOURCE = Path(__file__).with_name("loopback_bind.c")
+
+
+@functools.lru_cache(maxsize=None)
+def loopback_preload() -> Path | None:
+    """A shared library that, preloaded into a server, makes it listen on the loopback address only
+    (`loopback_bind.c`; TensorFlow's servers have no bind-address option). Built once per source version with
+    the system's C compiler into the temporary folder; None, with a warning, where that cannot be done
+    (not Linux, no compiler): the servers then listen on all interfaces, as TensorFlow makes them."""
+    if not sys.platform.startswith("linux"):
+        return None
+    source = _LOOPBACK_SOURCE.read_bytes()
+    library = Path(tempfile.gettempdir()) / (
+        f"input-pipeline-study-loopback-{hashlib.sha256(source).hexdigest()[:16]}-{os.getuid()}.so")
+    if library.exists():
+        return library
+    compiler = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if compiler is None:
+        warnings.warn("no C compiler: the local tf.data service servers listen on all interfaces", stacklevel=2)
+        return None
+    partial = library.with_suffix(f".{os.getpid()}.partial")
+    built = subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", str(partial), str(_LOOPBACK_SOURCE), "-ldl"],
+                           capture_output=True, text=True)
+    if built.returncode != 0:
+        partial.unlink(missing_ok=True)
+        warnings.warn(f"cannot build {_LOOPBACK_SOURCE.name} ({built.stderr.strip()[:200]}): the local tf.data "
+                      "service servers listen on all interfaces", stacklevel=2)
+        return None
+    os.replace(partial, library)  # atomic: a concurrent study sees the whole library or none
+    return library
 
 
 def _server_command(*arguments: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -95,15 +96,35 @@ def _start_server(arguments):
     return server, f"{arguments.host}:{server._server.bound_port()}"
 
 
+STOP_SECONDS = 10  # a server whose stop() hangs (a worker whose dispatcher is gone) is ended by SIGALRM
+
+
+def port_in_use(port: int) -> bool:
+    """True if something listens on `port` already. gRPC sets SO_REUSEPORT, so a second server on a taken
+    port would share it silently and report ready; a plain bind, without that option, is refused instead."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return True
+    return False
+
+
 def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
-    stop_requested = []  # a handler only appends: taking a lock in a signal handler can deadlock
+    name = f"tf.data service {arguments.role}"
+    # Until the server is up, SIGINT and SIGTERM end the process at once (the kernel's default action): a
+    # worker waiting for its dispatcher blocks in TensorFlow with the GIL held, so a Python handler would
+    # never run and the signals would be ignored.
     for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, lambda number, _: stop_requested.append(number))
+        signal.signal(signal_number, signal.SIG_DFL)
     if arguments.exit_with_parent:
         supervise.exit_with_parent(arguments.exit_with_parent)
+    if arguments.port and port_in_use(arguments.port):
+        print(f"{name} failed to start: port {arguments.port} is in use (another server there?); choose another --port",
+              file=sys.stderr, flush=True)
+        return 1
 
-    name = f"tf.data service {arguments.role}"
     outcome: dict = {}
 
     def start():
@@ -112,28 +133,26 @@ def main(argv=None) -> int:
         except Exception as error:  # reported by the main thread, in one line
             outcome["error"] = error
 
-    # Starting runs in a thread because a worker blocks until the dispatcher answers, and the main thread
-    # must stay free to act on SIGINT / SIGTERM meanwhile.
+    # Starting runs in a thread so that the main thread can report a failure in one line.
     starter = threading.Thread(target=start, daemon=True)
     if arguments.role == "worker":
         print(f"{name} connecting to dispatcher {arguments.dispatcher} ...", file=sys.stderr, flush=True)
     starter.start()
-    announced = False
+    while starter.is_alive():
+        starter.join(timeout=0.1)
+    if "error" in outcome:
+        print(f"{name} failed to start: {outcome['error']}", file=sys.stderr, flush=True)
+        return 1
+    stop_requested = []  # a handler only appends: taking a lock in a signal handler can deadlock
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda number, _: stop_requested.append(number))
+    print(f"{name} ready at {outcome['address']} (pid {os.getpid()})", flush=True)
     while not stop_requested:
         time.sleep(0.1)
-        if stop_requested:
-            break
-        if not announced and not starter.is_alive():
-            if "error" in outcome:
-                print(f"{name} failed to start: {outcome['error']}", file=sys.stderr, flush=True)
-                return 1
-            print(f"{name} ready at {outcome['address']} (pid {os.getpid()})", flush=True)
-            announced = True
-    starter.join(timeout=0.5)
-    if "server" not in outcome:  # stopped while still starting: nothing to stop, and the thread may be blocked
-        print(f"{name} stopped before it was ready", file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        os._exit(0)
+    # A second signal, or STOP_SECONDS without stop() returning, ends the process at once.
+    for signal_number in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+        signal.signal(signal_number, signal.SIG_DFL)
+    signal.alarm(STOP_SECONDS)
     outcome["server"].stop()
     print(f"{name} stopped", flush=True)
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from study import analysis
 from study.report import plots as draw
-from study.report.summary import write_summary
+from study.report.summary import write_failures_summary, write_summary
 from study.results_files import ResultsError
 
 
@@ -15,6 +15,8 @@ def build(out: Path) -> list[Path]:
     """All plots and summary.md from the files in `out`; returns the paths written."""
     out = Path(out)
     study = analysis.load(out)
+    if study.results.empty and not study.trials.empty:  # every trial failed: say which and why
+        return [write_failures_summary(out, study)]
     if study.results.empty:
         raise ResultsError(f"{out} holds no finished trial yet: nothing to report")
     config, results, ok = study.config, study.results, study.ok_trials

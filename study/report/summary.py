@@ -297,3 +297,23 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
     path = out / "summary.md"
     results_files.write_atomic(path, "\n".join(lines) + "\n")
     return path
+
+
+def write_failures_summary(out: Path, study: analysis.Study) -> Path:
+    """summary.md for a study in which no trial finished: each failure and its cause, the settings and the
+    environment - so that a study that measured nothing still says why."""
+    failures = study.trials[study.trials["status"] != "ok"]
+    lines = ["# Input-pipeline study: no trial finished", "",
+             f"All {len(failures)} trial(s) failed, so there is nothing to compare; each one and its cause below. "
+             "Fix the cause and rerun the same command with --resume (finished trials are kept).", "",
+             "## Failed trials", "", "| strategy | block | setting | status | error |", "|---|---|---|---|---|"]
+    for row in failures.itertuples():
+        setting = "" if row.sweep_value is None or row.sweep_value != row.sweep_value else row.sweep_value
+        lines.append(f"| {row.strategy} | {row.repeat} | {setting} | {row.status} | {str(row.error).replace('|', '/')} |")
+    lines += ["", "## Settings", "", "| setting | value |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in study.config.measured_settings().items()]
+    lines += ["", "## Environment", "", "| | |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in study.environment.items()]
+    path = out / "summary.md"
+    results_files.write_atomic(path, "\n".join(lines) + "\n")
+    return path

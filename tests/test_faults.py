@@ -1,0 +1,376 @@
+"""The study under faults: processes, signals, time-outs, the tf.data service and the output folder's lock.
+
+Each test reproduces what an operator would do (kill the study, signal it, kill a service worker, start two
+studies on one folder) with tiny studies and real processes, and checks by pid that nothing is left running.
+No test asserts a duration: "within seconds" is a generous deadline for the thing to have happened at all.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+
+from study import supervise
+from tests.conftest import PROJECT_ROOT, run_cli
+
+TINY = ["--model", "small", "--limit", "64", "--batch-size", "32", "--repeats", "1", "--epochs", "2"]  # no budget planning
+PLUGINS = "tests.faulty_strategies:HangsMidEpoch,tests.faulty_strategies:SlowToExit"
+GONE_WITHIN = 20  # seconds: generous on a loaded 2-core machine; the mechanisms act within about 1 s
+
+
+def start_study(out, *arguments, env_extra=None):
+    env = dict(os.environ, INPUT_STUDY_PLUGINS=PLUGINS, **(env_extra or {}))
+    command = [sys.executable, str(PROJECT_ROOT / "run_study.py"), *TINY, "--out", str(out), *arguments]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(condition, what, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"not within {timeout} s: {what}")
+
+
+def trial_of(study, strategy):
+    """The pid of the study's trial process for `strategy`, once it runs, else None."""
+    try:
+        for child in psutil.Process(study.pid).children(recursive=True):
+            command = " ".join(child.cmdline())
+            if "study.trial" in command and f'"strategy": "{strategy}"' in command:
+                return child.pid
+    except psutil.Error:
+        pass
+    return None
+
+
+def all_gone(pids, timeout=GONE_WITHIN):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(alive(pid) for pid in pids):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def alive(pid):
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture
+def cleanup():
+    """Pids to SIGKILL after the test, whatever happened (never anything the test did not start)."""
+    pids = []
+    yield pids
+    for pid in pids:
+        try:
+            process = psutil.Process(pid)
+            process.kill()
+        except psutil.Error:
+            pass
+
+
+def descendants(pid):
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+# --- 1. the study killed outright: nothing it started survives ---------------------------------------------
+
+
+def read_until(study, *words):
+    """Reads the study's output until a line holding every word (the study still runs then)."""
+    for line in study.stdout:
+        if all(word in line for word in words):
+            return line
+    pytest.fail(f"the study ended without printing {words}: {study.stderr.read()[-2000:]}")
+
+
+def test_sigkill_of_the_study_ends_its_trial_process(tmp_path, cleanup):
+    study = start_study(tmp_path / "out", "--strategies", "hangs-mid-epoch", "--epochs", "3", "--trial-timeout", "300")
+    cleanup.append(study.pid)
+    read_until(study, "hangs-mid-epoch", "epoch 1/3")  # its second epoch now hangs, printing nothing
+    trial = trial_of(study, "hangs-mid-epoch")
+    assert trial is not None
+    cleanup.append(trial)
+    study.kill()
+    study.wait()
+    assert all_gone([trial]), f"trial process {trial} outlived the study"
+
+
+def test_sigkill_of_the_study_during_a_service_trial_ends_the_trial_and_the_servers(tmp_path, cleanup):
+    study = start_study(tmp_path / "out", "--strategies", "tfdata-service", "--epochs", "1000", "--service-workers", "1")
+    cleanup.append(study.pid)
+    read_until(study, "tfdata-service", "epoch 1/1000")
+    started = descendants(study.pid)
+    cleanup.extend(started)
+    assert len(started) >= 3  # the trial, the dispatcher, the worker
+    study.kill()
+    study.wait()
+    assert all_gone(started), f"{[pid for pid in started if alive(pid)]} outlived the study"
+
+
+def test_sigkill_of_the_owner_of_a_local_cluster_ends_its_servers(cleanup):
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "from inputs.service import local_cluster\nimport time\n"
+         "with local_cluster(1) as address:\n    print(address, flush=True)\n    time.sleep(600)\n"],
+        cwd=PROJECT_ROOT, env=supervise.child_environment(), stdout=subprocess.PIPE, text=True,
+    )
+    cleanup.append(owner.pid)
+    assert owner.stdout.readline().startswith("grpc://127.0.0.1:")
+    servers = descendants(owner.pid)
+    cleanup.extend(servers)
+    assert len(servers) == 2
+    owner.kill()
+    owner.wait()
+    assert all_gone(servers), f"servers {[pid for pid in servers if alive(pid)]} outlived their owner"
+
+
+# --- 2. servers the study starts for itself listen on the loopback address only -------------------------------
+
+
+def test_local_servers_listen_on_loopback_only(one_worker_service):
+    servers = [pid for pid in descendants(os.getpid()) if "inputs.service" in " ".join(psutil.Process(pid).cmdline())]
+    listening = [
+        connection.laddr.ip
+        for pid in servers
+        for connection in psutil.Process(pid).net_connections(kind="inet")
+        if connection.status == psutil.CONN_LISTEN
+    ]
+    assert len(servers) >= 2 and listening, (servers, listening)
+    assert all(ip in ("127.0.0.1", "::1", "::ffff:127.0.0.1") for ip in listening), listening
+
+
+# --- 3. a worker whose dispatcher never answers still stops on SIGINT and SIGTERM ---------------------------
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_worker_waiting_for_its_dispatcher_stops_on_a_signal(closed_port, stop_signal, cleanup):
+    env = dict(supervise.child_environment(), TF_CPP_MIN_LOG_LEVEL="0")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "inputs.service", "worker", "--dispatcher", f"127.0.0.1:{closed_port}"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    cleanup.append(worker.pid)
+    for line in worker.stderr:  # blocked in TensorFlow, retrying the dispatcher
+        if "heartbeat" in line or "Failed" in line:
+            break
+    worker.send_signal(stop_signal)
+    try:
+        worker.wait(timeout=GONE_WITHIN)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the worker ignored {stop_signal.name}")
+
+
+# --- 4. a dead service part fails the trial within seconds, naming it -----------------------------------------
+
+
+def test_a_dead_worker_is_named_by_the_cluster_watch_and_by_the_dispatcher_check():
+    from inputs.service.check import dead_part
+    from inputs.service.cluster import watched_local_cluster
+
+    with watched_local_cluster(1) as cluster:
+        assert cluster.dead_server() is None and dead_part(cluster.address) is None
+        (worker,) = [server for server in cluster._servers if server.name == "worker 1"]
+        worker.process.kill()
+        worker.process.wait()
+        assert cluster.dead_server() == f"tf.data service worker 1 (pid {worker.process.pid}) was killed by SIGKILL"
+        problem = dead_part(cluster.address)  # the dispatcher still lists the dead worker
+        assert problem.startswith("tf.data service worker 127.0.0.1:") and problem.endswith("is gone (connection refused)")
+
+
+def test_a_service_worker_killed_mid_trial_fails_the_trial_with_one_line(tmp_path, cleanup):
+    out = tmp_path / "out"
+    study = start_study(out, "--strategies", "tfdata-service", "--epochs", "1000", "--service-workers", "1")
+    cleanup.append(study.pid)
+    trial = wait_for(lambda: trial_of(study, "tfdata-service"), "the tfdata-service trial")
+    workers = wait_for(lambda: [child.pid for child in psutil.Process(study.pid).children(recursive=True)
+                                if "inputs.service worker" in " ".join(child.cmdline())], "the worker")
+    cleanup.extend([trial, *workers])
+    time.sleep(10)  # into the trial (if the worker dies before training starts, the same line must come)
+    os.kill(workers[0], signal.SIGKILL)
+    try:
+        stdout, stderr = study.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the study hung after its service worker died")
+    assert study.returncode == 1, stderr[-2000:]
+    trials = pd.read_csv(out / "trials.csv").set_index("strategy")
+    error = trials.loc["tfdata-service", "error"]
+    assert trials.loc["tfdata-service", "status"] == "failed"
+    assert error == f"tf.data service worker 1 (pid {workers[0]}) was killed by SIGKILL"
+    assert f"FAILED: {error}" in stdout
+    assert all_gone([trial, *descendants(study.pid)])
+
+
+# --- 5. a default time-out from the measured pace -------------------------------------------------------------
+
+
+def test_trials_get_a_default_time_out_from_the_measured_pace():
+    from study.config import StudyConfig
+    from study.runner import (DEFAULT_TIMEOUT_FACTOR, DEFAULT_TIMEOUT_FLOOR_SECONDS, UNMEASURED_TIMEOUT_SECONDS,
+                              trial_time_limit)
+
+    config = StudyConfig(epochs=4)
+    assert trial_time_limit(config, [], 0, 0.0)[0] == UNMEASURED_TIMEOUT_SECONDS  # nothing measured yet
+    seconds, how = trial_time_limit(config, [30.0, 50.0], 0, 0.0)
+    assert seconds == DEFAULT_TIMEOUT_FACTOR * 50.0 + DEFAULT_TIMEOUT_FLOOR_SECONDS and "--trial-timeout" in how
+    seconds, _ = trial_time_limit(config, [], 1, 20.0)  # the first trial, after its first epoch: 4 such epochs
+    assert seconds == DEFAULT_TIMEOUT_FACTOR * 80.0 + DEFAULT_TIMEOUT_FLOOR_SECONDS
+    seconds, _ = trial_time_limit(config, [30.0], 2, 100.0)  # a slower trial than any before: its own pace
+    assert seconds == DEFAULT_TIMEOUT_FACTOR * 200.0 + DEFAULT_TIMEOUT_FLOOR_SECONDS
+    assert trial_time_limit(StudyConfig(trial_timeout=7.0), [30.0], 1, 5.0) == (7.0, "--trial-timeout")
+
+
+# --- 6. one study per output folder ---------------------------------------------------------------------------
+
+
+def test_a_second_study_on_the_same_folder_is_refused_and_the_first_goes_on(tmp_path, cleanup):
+    out = tmp_path / "out"
+    first = start_study(out, "--strategies", "hangs-mid-epoch", "--trial-timeout", "300")
+    cleanup.append(first.pid)
+    wait_for(lambda: trial_of(first, "hangs-mid-epoch") or trial_of(first, "compute-bound"), "the first study's trial")
+    kept = {name: (out / name).read_bytes() for name in ("config.json", "environment.json")}
+    second = run_cli(*TINY, "--strategies", "arrays", "--out", str(out), timeout=120)
+    assert second.returncode == 2
+    assert second.stderr.strip() == (
+        f"run_study.py: error: --out {out}: another study (pid {first.pid}) is running there; "
+        "wait for it to end or choose another --out"
+    )
+    assert not (out / "archive").exists()
+    assert {name: (out / name).read_bytes() for name in kept} == kept
+    assert first.poll() is None  # untouched: still running
+    first.send_signal(signal.SIGTERM)
+    stdout, _ = first.communicate(timeout=60)
+    assert first.returncode == 130 and "--resume" in stdout
+
+
+# --- 7, 8. every way of stopping: status 130, the resume hint, nothing orphaned, a finished trial kept --------
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, stop_signal, cleanup):
+    study = start_study(tmp_path / "out", "--strategies", "hangs-mid-epoch", "--trial-timeout", "300")
+    cleanup.append(study.pid)
+    trial = wait_for(lambda: trial_of(study, "hangs-mid-epoch") or trial_of(study, "compute-bound"), "a trial")
+    cleanup.append(trial)
+    study.send_signal(stop_signal)
+    stdout, stderr = study.communicate(timeout=60)
+    assert study.returncode == 130, stderr[-2000:]
+    assert "Interrupted." in stdout and "--resume" in stdout and "Traceback" not in stderr
+    assert all_gone([trial])
+
+
+def test_a_signal_after_a_trial_reported_its_results_keeps_the_trial(tmp_path, cleanup):
+    out, marker = tmp_path / "out", tmp_path / "done-reported"
+    study = start_study(out, "--strategies", "slow-to-exit", "--epochs", "2", env_extra={"SLOW_TO_EXIT_MARKER": str(marker)})
+    cleanup.append(study.pid)
+    trial = wait_for(lambda: trial_of(study, "slow-to-exit"), "the slow-to-exit trial")
+    cleanup.append(trial)
+    wait_for(marker.exists, "the trial to report its results")  # its process now lingers in atexit
+    study.send_signal(signal.SIGINT)
+    stdout, stderr = study.communicate(timeout=60)
+    assert study.returncode == 130, stderr[-2000:]
+    trials = pd.read_csv(out / "trials.csv").set_index("strategy")
+    assert trials.loc["slow-to-exit", "status"] == "ok"
+    results = pd.read_csv(out / "results.csv")
+    assert sorted(results[results["strategy"] == "slow-to-exit"]["epoch"]) == [1, 2]
+    assert all_gone([trial])
+
+
+def test_ctrl_c_while_the_report_is_drawn_says_the_measurements_are_saved(tmp_path, monkeypatch, capsys):
+    from study import report, runner
+    from study.config import StudyConfig
+
+    def interrupted(out):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_run_trial", lambda config, trial, position, progress: runner.TrialOutcome(
+        "failed", "not run", [], {}, 0.0, 0.0, 0.0, 0.0))
+    monkeypatch.setattr(report, "build", interrupted)
+    handlers = {number: signal.getsignal(number) for number in supervise.STOP_SIGNALS}
+    try:
+        code = runner.run_study(StudyConfig(strategies=("arrays",), repeats=1, epochs=2, limit=64, out=str(tmp_path / "out")))
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    said = capsys.readouterr().out
+    assert code == 130
+    assert "measurements are saved" in said and "--report-only" in said and "nothing was measured" not in said
+
+
+def test_sigterm_while_the_report_is_drawn_exits_130_and_says_the_measurements_are_saved(tmp_path, cleanup):
+    out = tmp_path / "out"
+    study = start_study(out, "--strategies", "arrays", "--epochs", "2")
+    cleanup.append(study.pid)
+    wait_for((out / "epoch_time.png").exists, "the report's first plot")
+    study.send_signal(signal.SIGTERM)  # six plots and summary.md still to draw
+    stdout, stderr = study.communicate(timeout=60)
+    assert study.returncode == 130, stdout[-1000:] + stderr[-2000:]
+    assert "measurements are saved" in stdout and "--report-only" in stdout
+    assert "nothing was measured" not in stdout + stderr
+
+
+# --- 9. every trial failed: a summary of the failures, status 1 -----------------------------------------------
+
+
+def test_a_study_in_which_every_trial_failed_still_writes_a_summary(tmp_path):
+    out = tmp_path / "out"
+    result = run_cli(*TINY, "--strategies", "arrays", "--trial-timeout", "2", "--out", str(out), timeout=300)
+    assert result.returncode == 1, result.stderr[-2000:]
+    summary = (out / "summary.md").read_text()
+    assert "no trial finished" in summary and "## Failed trials" in summary
+    assert "| arrays | 1 |" in summary and "| compute-bound | 1 |" in summary and "timed out after 2 s" in summary
+    assert "nothing to report" not in result.stdout + result.stderr
+
+
+# --- 11. a dispatcher on a taken port fails instead of sharing it ---------------------------------------------
+
+
+def test_a_second_dispatcher_on_a_taken_port_fails_with_one_line(one_worker_service):
+    port = int(one_worker_service.rsplit(":", 1)[1])
+    second = subprocess.run(
+        [sys.executable, "-m", "inputs.service", "dispatcher", "--port", str(port)],
+        cwd=PROJECT_ROOT, env=supervise.child_environment(), capture_output=True, text=True, timeout=120,
+    )
+    assert second.returncode == 1
+    assert second.stderr.strip() == (
+        f"tf.data service dispatcher failed to start: port {port} is in use (another server there?); choose another --port"
+    )
+    assert "ready" not in second.stdout
+
+
+# --- the others an operator would try -------------------------------------------------------------------------
+
+
+def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
+    ready = tmp_path / "ready"
+    child = supervise.start(
+        [sys.executable, "-c", f"import signal, time, pathlib\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+         f"pathlib.Path({str(ready)!r}).touch()\ntime.sleep(600)\n"], subprocess.DEVNULL, subprocess.DEVNULL,
+    )
+    wait_for(ready.exists, "the child to ignore SIGTERM", timeout=60)
+    (ended,) = supervise.stop([child], grace_seconds=1.0)
+    assert ended.exit_code == -signal.SIGKILL
+
+
+def test_a_trial_started_after_its_parent_died_ends_at_once():
+    # The parent-death signal is set in the child, after it started: a parent already gone must be noticed.
+    code = subprocess.run(
+        [sys.executable, "-c", "from study import supervise\nsupervise.exit_with_parent(1)\nimport time\ntime.sleep(60)"],
+        cwd=PROJECT_ROOT, env=supervise.child_environment(), timeout=30,
+    ).returncode
+    assert code == -signal.SIGKILL
