@@ -6,15 +6,17 @@ the study's. Each finished epoch also leaves a plain line above it. When standar
 (CI, a log file, a pipe), only the plain lines are printed: one per finished epoch and per failed trial.
 
 The study's time left comes from finished work only - medians of the first (warm-up) and the steady epochs
-finished so far and of each trial's time outside its epochs (start-up, validation, the pipeline-only pass) - so
-it moves when an epoch ends, not with the pace of the current step.
+finished so far, of each trial's start-up before its first epoch and of its work after the last (validation,
+the pipeline-only pass) - so it moves when an epoch ends, not with the pace of the current step.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import sys
+import time
 
 from study import schema
 
@@ -30,19 +32,23 @@ def duration(seconds: float) -> str:
 
 
 class TimeLeft:
-    """The study's time left, estimated from the epochs and trials finished so far (nan before any epoch)."""
+    """The study's time left, from the epochs and trials measured so far (nan until the first epoch ends)."""
 
     def __init__(self, epochs_per_trial: int):
         self.epochs_per_trial = epochs_per_trial
         self.first_epochs: list[float] = []
         self.steady_epochs: list[float] = []
-        self.outside_epochs: list[float] = []  # per trial: wall time minus its epochs
+        self.startup: list[float] = []  # per trial: its start to its first epoch's (process, imports, data)
+        self.after_epochs: list[float] = []  # per trial: its last epoch's end to the trial's end
 
     def add_epoch(self, epoch: int, seconds: float) -> None:
         (self.first_epochs if schema.is_warmup(epoch) else self.steady_epochs).append(seconds)
 
-    def add_trial(self, wall_seconds: float, epochs_seconds: float) -> None:
-        self.outside_epochs.append(max(0.0, wall_seconds - epochs_seconds))
+    def add_startup(self, seconds: float) -> None:
+        self.startup.append(max(0.0, seconds))
+
+    def add_after_epochs(self, seconds: float) -> None:
+        self.after_epochs.append(max(0.0, seconds))
 
     def epoch_seconds(self, epoch: int) -> float:
         """The expected length of a trial's `epoch` (1-based): its kind's median, else the other kind's."""
@@ -50,19 +56,14 @@ class TimeLeft:
         values = own or other
         return statistics.median(values) if values else math.nan
 
-    def seconds_left(self, trials_after: int, epoch: int, epoch_left: float, projection: float = math.nan) -> float:
-        """What is left of the running trial - `epoch_left` of its `epoch`, its later epochs and its time outside
-        epochs - plus `trials_after` more trials. Before any epoch has ended, every epoch is taken to last
-        `projection` (the first epoch's length at its pace so far; nan: no estimate yet)."""
-
-        def expected(number):
-            value = self.epoch_seconds(number)
-            return projection if math.isnan(value) else value
-
-        overhead = statistics.median(self.outside_epochs) if self.outside_epochs else 0.0
-        later_epochs = sum(expected(number) for number in range(epoch + 1, self.epochs_per_trial + 1))
-        trial = sum(expected(number) for number in range(1, self.epochs_per_trial + 1)) + overhead
-        return epoch_left + later_epochs + overhead + trials_after * trial
+    def seconds_left(self, trials_after: int, epoch: int, epoch_left: float) -> float:
+        """What is left of the running trial - `epoch_left` of its `epoch`, its later epochs and its work after
+        them - plus `trials_after` more trials."""
+        startup = statistics.median(self.startup) if self.startup else 0.0
+        after = statistics.median(self.after_epochs) if self.after_epochs else 0.0
+        later_epochs = sum(self.epoch_seconds(number) for number in range(epoch + 1, self.epochs_per_trial + 1))
+        trial = startup + sum(self.epoch_seconds(number) for number in range(1, self.epochs_per_trial + 1)) + after
+        return epoch_left + later_epochs + after + trials_after * trial
 
 
 class Progress:
@@ -76,7 +77,9 @@ class Progress:
         self.time_left = TimeLeft(config.epochs)
         self._bar = None
         self._bar_epoch = None
+        self._trial_began = time.monotonic()  # the runner starts the next trial right after the last one ends
         self._trial_epochs: list[dict] = []  # the running trial's finished epochs
+        self._last_epoch_end = None  # time.monotonic() when its last epoch was reported
 
     # --- events from the running trial ----------------------------------------------------------------------
 
@@ -84,25 +87,23 @@ class Progress:
         """A `progress` event: the child is `steps` steps into `epoch`, `epoch_seconds` after it began."""
         if not self.live:
             return
-        bar = self._open_bar(position, trial)
-        epoch, steps = event["epoch"], event["steps"]
+        epoch, steps, elapsed = event["epoch"], event["steps"], event["epoch_seconds"]
         if epoch != self._bar_epoch:
-            bar.reset(total=event.get("steps_in_epoch") or self._last_epoch_steps())
-            bar.set_description_str(self._label(position, trial, epoch), refresh=False)
+            self._open_bar(self._label(position, trial, epoch), event.get("steps_in_epoch") or self._last_epoch_steps())
             self._bar_epoch = epoch
-        elapsed = event["epoch_seconds"]
-        projection = elapsed / steps * bar.total if bar.total and steps else math.nan
-        expected = self.time_left.epoch_seconds(epoch)
-        expected = projection if math.isnan(expected) else expected
-        epoch_left = math.nan if math.isnan(expected) else max(0.0, expected - elapsed)
-        left = self.time_left.seconds_left(self._trials_after(), epoch, epoch_left, projection)
-        bar.set_postfix_str("study " + _left(left), refresh=False)
-        bar.update(steps - bar.n)
+        expected = self.time_left.epoch_seconds(epoch)  # the study's estimate moves with finished epochs only
+        left = self.time_left.seconds_left(self._trials_after(), epoch, max(0.0, expected - elapsed))
+        self._bar.set_postfix_str("study " + _left(left), refresh=False)
+        self._bar.update(steps - self._bar.n)
 
     def epoch(self, position: int, trial, event: dict) -> None:
         """An `epoch` event: a finished epoch, as one plain line."""
+        now = time.monotonic()
+        if not self._trial_epochs:
+            self.time_left.add_startup(now - self._trial_began - event["epoch_seconds"])
         self.time_left.add_epoch(event["epoch"], event["epoch_seconds"])
         self._trial_epochs.append(event)
+        self._last_epoch_end = now
         rate = event["examples"] / event["epoch_seconds"]
         note = " (warm-up)" if schema.is_warmup(event["epoch"]) else ""
         left = self.time_left.seconds_left(self._trials_after(), event["epoch"], 0.0)
@@ -114,9 +115,10 @@ class Progress:
     def trial_end(self, position: int, trial, outcome) -> None:
         self.close()
         self.finished_trials += 1
-        if outcome.status == schema.OK:
-            self.time_left.add_trial(outcome.wall_seconds, sum(event["epoch_seconds"] for event in self._trial_epochs))
-        self._trial_epochs = []
+        now = time.monotonic()
+        if outcome.status == schema.OK and self._last_epoch_end is not None:
+            self.time_left.add_after_epochs(now - self._last_epoch_end)
+        self._trial_began, self._trial_epochs, self._last_epoch_end = now, [], None
         if outcome.status != schema.OK:
             self.echo(f"[{position:>3}/{self.total}] block {trial.repeat}  {trial.label()} FAILED: {outcome.error}")
 
@@ -137,15 +139,20 @@ class Progress:
     def _last_epoch_steps(self):
         return self._trial_epochs[-1]["steps"] if self._trial_epochs else None
 
-    def _open_bar(self, position: int, trial):
-        if self._bar is None:
-            from tqdm import tqdm
+    def _open_bar(self, label: str, total):
+        """The live line, (re)started for a new epoch of `total` steps (None: unknown)."""
+        if self._bar is not None:
+            self._bar.set_description_str(label, refresh=False)
+            self._bar.reset(total=total)
+            return self._bar
+        from tqdm import tqdm
 
-            self._bar = tqdm(
-                total=None, file=self.stream, bar_format=LIVE_FORMAT, unit=" steps", leave=False,
-                dynamic_ncols=True, desc=self._label(position, trial, 1),
-                mininterval=0, miniters=0,  # redraw on every event: the child already throttles them
-            )
+        width = _terminal_columns(self.stream)
+        self._bar = tqdm(
+            total=total, file=self.stream, bar_format=LIVE_FORMAT, unit="step", leave=False, desc=label,
+            dynamic_ncols=width > 0, ncols=None if width > 0 else 120,  # a pty of unknown size reports 0 columns
+            mininterval=0, miniters=0,  # redraw on every event: the child already throttles them
+        )
         return self._bar
 
     def _print(self, line: str) -> None:
@@ -157,6 +164,13 @@ class Progress:
 
 def _left(seconds: float) -> str:
     return "time left: after the first epoch" if math.isnan(seconds) else f"~{duration(seconds)} left"
+
+
+def _terminal_columns(stream) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # not a terminal, or a stream without a file (io.StringIO)
+        return 0
 
 
 def _is_terminal(stream) -> bool:

@@ -65,7 +65,7 @@ def test_live_mode_draws_one_line_in_place_and_keeps_epoch_lines():
     text = stream.getvalue()
     assert "\r" in text  # redrawn in place
     assert "arrays" in text and "block 1" in text and "epoch 1/3" in text and "4/10 steps" in text
-    assert "steps/s" in text and "epoch" in text and "study ~" in text
+    assert "step/s" in text and "left" in text and "study ~" in text
     assert "3/10 steps" in text  # an unknown epoch length falls back to the last epoch's steps
     assert "5.0 s" in text and "(warm-up)" in text  # the finished epoch stays as a plain line
     progress.trial_end(1, trial, _outcome(8.0))
@@ -74,16 +74,17 @@ def test_live_mode_draws_one_line_in_place_and_keeps_epoch_lines():
 
 def test_study_time_left_comes_from_finished_epochs_and_trials():
     left = TimeLeft(epochs_per_trial=3)
-    assert math.isnan(left.seconds_left(trials_after=2, epoch=1, epoch_left=math.nan))
-    # Before any epoch ended, every epoch is taken to last the first one's projection.
-    assert left.seconds_left(2, 1, epoch_left=6.0, projection=10.0) == 6.0 + 2 * 10 + 2 * 30
+    assert math.isnan(left.seconds_left(trials_after=2, epoch=1, epoch_left=0.0))  # nothing finished: no guess
+    left.add_startup(3.0)
     left.add_epoch(1, 10.0)
     left.add_epoch(2, 4.0)
     left.add_epoch(3, 6.0)
-    left.add_trial(wall_seconds=25.0, epochs_seconds=20.0)  # 5 s outside epochs
-    # The running trial at the end of epoch 2: epoch 3 (median steady 5 s), its 5 s outside, then 1 trial of
-    # 10 + 5 + 5 + 5 s; a step's pace (the projection) no longer matters.
-    assert left.seconds_left(1, 2, epoch_left=0.0, projection=1000.0) == 5.0 + 5.0 + 25.0
+    left.add_after_epochs(2.0)
+    # At the end of epoch 2 of a trial: its epoch 3 (the median steady epoch, 5 s) and its 2 s after the epochs
+    # (its start-up is behind it), then one more trial of 3 + 10 + 5 + 5 + 2 s.
+    assert left.seconds_left(1, 2, epoch_left=0.0) == 5.0 + 2.0 + 25.0
+    assert left.seconds_left(0, 3, epoch_left=0.0) == 2.0  # the last epoch of the last trial: only its tail
+    assert left.seconds_left(0, 3, epoch_left=1.5) == 3.5
 
 
 def test_the_timer_reports_progress_at_each_epoch_start_and_then_throttled():
