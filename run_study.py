@@ -47,14 +47,19 @@ NON_NEGATIVE = _integer_at_least(0, "a non-negative integer")
 INTEGER = _integer_at_least(None, "an integer")
 
 
-def _positive_seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
-    return value
+def _positive_number(unit: str):
+    """An argparse type: a positive number of `unit`."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number of {unit}, got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive number of {unit}, got {text!r}")
+        return value
+
+    return parse
 
 
 def _model_name(text: str) -> str:
@@ -80,11 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strategies", default=",".join(DEFAULTS.strategies),
                         help="comma-separated strategy names, or 'all' (default: %(default)s); see --list-strategies")
     parser.add_argument("--list-strategies", action="store_true", help="list the strategies with a line each, then exit")
-    parser.add_argument("--epochs", type=POSITIVE, default=DEFAULTS.epochs, help="epochs per trial; the first is warm-up (default: %(default)s)")
+    parser.add_argument("--budget", dest="budget_minutes", type=_positive_number("minutes"), default=DEFAULTS.budget_minutes,
+                        metavar="MINUTES", help="the whole command, data to report, fits in this: blocks, epochs and data size are "
+                        "planned from a short calibration, and blocks stop early once every verdict decides (default: %(default)g)")
+    parser.add_argument("--margin", type=_positive_number("percent"), default=DEFAULTS.margin * 100, metavar="PERCENT",
+                        help="strategies within this many percent of the baseline count as equivalent (default: %(default)g)")
+    parser.add_argument("--epochs", type=POSITIVE, default=DEFAULTS.epochs,
+                        help="epochs per trial; the first is warm-up (default: planned to fit --budget)")
     parser.add_argument("--repeats", type=POSITIVE, default=DEFAULTS.repeats,
-                        help="blocks: each runs every strategy once plus the compute-bound limit, in a new random order (default: %(default)s)")
+                        help="blocks, each running every strategy once plus the compute-bound limit in a new random order; "
+                        "fixed: no early stop (default: planned to fit --budget)")
     parser.add_argument("--batch-size", type=POSITIVE, default=DEFAULTS.batch_size, help="examples per batch (default: %(default)s)")
-    parser.add_argument("--limit", type=POSITIVE, default=DEFAULTS.limit, help="train on the first N training examples only, for quick looks")
+    parser.add_argument("--limit", type=POSITIVE, default=DEFAULTS.limit,
+                        help="train on the first N training examples only (default: planned to fit --budget, up to all)")
     parser.add_argument("--seed", type=INTEGER, default=DEFAULTS.seed, help="seeds the data split, weights, orders and trial schedule (default: %(default)s)")
     parser.add_argument("--model", type=_model_name, default=DEFAULTS.model, metavar="{lstm,small}",
                         help="lstm = the study's LSTM (also: reference); small = a cheap model standing in for a fast accelerator (default: %(default)s)")
@@ -104,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None,
                         help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>/; --resume and --report-only need it named)")
     parser.add_argument("--cache-dir", default=DEFAULTS.cache_dir, help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)")
-    parser.add_argument("--trial-timeout", type=_positive_seconds, default=DEFAULTS.trial_timeout, metavar="SECONDS", help="end a trial that runs longer than this")
+    parser.add_argument("--trial-timeout", type=_positive_number("seconds"), default=DEFAULTS.trial_timeout, metavar="SECONDS", help="end a trial that runs longer than this")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted study in --out, skipping finished trials")
     parser.add_argument("--report-only", action="store_true", help="redraw the plots and summary.md from the results in --out; no training")
     return parser
@@ -193,6 +206,7 @@ def config_from_args(args) -> StudyConfig:
         use_multiprocessing=args.use_multiprocessing, service_workers=args.service_workers,
         service_address=args.service_address, sweep=parse_sweep(args.sweep), out=out_from_args(args),
         cache_dir=args.cache_dir, trial_timeout=args.trial_timeout, resume=args.resume, report_only=args.report_only,
+        budget_minutes=args.budget_minutes, margin=args.margin / 100,
     )
     return config
 
@@ -234,7 +248,9 @@ def list_strategies() -> None:
 
 
 def main(argv=None) -> int:
+    started = time.monotonic()  # the budget counts from here: data preparation is part of it
     from study.results_files import ResultsError
+    from study.runner import StudyError
 
     try:
         from inputs.registry import PluginError
@@ -258,13 +274,16 @@ def main(argv=None) -> int:
         check_out_dir(config.out_dir)
         from study import runner
 
-        status = runner.run_study(config)
+        status = runner.run_study(config, started=started)
         if status != 130:  # interrupted: no report was drawn; the runner said how to continue
             print_summary_path(config.out_dir)
         return status
     except (ConfigError, ResultsError, PluginError) as error:
         print(f"run_study.py: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except StudyError as error:
+        print(f"run_study.py: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("run_study.py: interrupted before any trial started; nothing was measured.", file=sys.stderr)
         return 130

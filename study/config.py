@@ -20,7 +20,9 @@ SWEEPABLE = {
 }
 
 # Settings that do not change what is measured: a resumed study may differ in these.
-NOT_MEASURED = ("out", "trial_timeout", "resume", "report_only", "cache_dir")
+NOT_MEASURED = ("out", "trial_timeout", "resume", "report_only", "cache_dir", "budget_minutes", "margin")
+# Settings the budget planner fills in when the user leaves them out (None); recorded resolved in config.json.
+PLANNED = ("epochs", "repeats", "limit", "planned_blocks")
 
 
 class ConfigError(Exception):
@@ -45,8 +47,8 @@ class FeedOptions:
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES
-    epochs: int = 3
-    repeats: int = 3  # blocks: each block runs every strategy once plus the compute-bound limit
+    epochs: int | None = None  # None: planned to fit the budget (study/budget.py)
+    repeats: int | None = None  # blocks, each running every strategy once plus the compute-bound limit; None: planned
     batch_size: int = FeedOptions.batch_size
     limit: int | None = FeedOptions.limit
     seed: int = FeedOptions.seed
@@ -64,6 +66,16 @@ class StudyConfig:
     trial_timeout: float | None = None
     resume: bool = False
     report_only: bool = False
+    budget_minutes: float = 30.0  # the whole command, data to report, fits in this
+    margin: float = 0.03  # equivalence margin: ratios within [1/(1+margin), 1+margin] count as the same speed
+    # A sequential plan's last block: blocks stop earlier once every verdict decides (None: a fixed plan of
+    # `repeats` blocks, analysed once at the end). Set by the planner, never by the user.
+    planned_blocks: int | None = None
+
+    @property
+    def needs_plan(self) -> bool:
+        """True when the budget planner has settings to choose (the user left epochs, repeats or limit out)."""
+        return self.epochs is None or self.repeats is None or self.limit is None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
