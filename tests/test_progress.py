@@ -10,23 +10,18 @@ import sys
 import pytest
 
 from study.config import StudyConfig
+from study.plan import Trial
 from study.progress import Progress, TimeLeft
 from study.runner import TrialOutcome
 from study.timing import EpochTimer
 from study.trial import PROTOCOL_PREFIX
 from tests.conftest import PROJECT_ROOT
 
-CONFIG = StudyConfig(strategies=("arrays",), epochs=3, model="small", limit=64, batch_size=32)
+CONFIG = StudyConfig(strategies=("arrays",), epochs=3, repeats=1, model="small", limit=64, batch_size=32)
 
 
 def _trial(strategy="arrays", block=1):
-    return next(t for t in _plan() if t.strategy == strategy and t.repeat == block)
-
-
-def _plan():
-    from study.plan import plan_study
-
-    return plan_study(CONFIG)
+    return Trial(repeat=block, strategy=strategy)
 
 
 def _epoch_event(epoch, seconds, steps=2):
