@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="use an existing tf.data service dispatcher instead of starting one locally")
     parser.add_argument("--sweep", default=None, metavar="NAME=V1,V2,...",
                         help=f"run the study at each value of one setting: {', '.join(SWEEPABLE)}; writes scaling.png")
-    parser.add_argument("--out", default=DEFAULTS.out, help="output folder (default: %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>/; --resume and --report-only need it named)")
     parser.add_argument("--cache-dir", default=DEFAULTS.cache_dir, help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)")
     parser.add_argument("--trial-timeout", type=_positive_number("seconds"), default=DEFAULTS.trial_timeout, metavar="SECONDS",
                         help="end a trial that runs longer than this (default: 10 x the measured pace + 300 s; 3 h before any pace is measured)")
@@ -174,18 +175,40 @@ def check_out_dir(path: Path) -> None:
         raise ConfigError(f"--out {path}: cannot write there ({error.strerror or error})") from None
 
 
+RUNS_DIR = Path("runs")  # git-ignored; the committed reference lives in reports/reference/
+
+
+def new_run_dir(runs: Path = RUNS_DIR) -> Path:
+    """A folder of its own for a new study: runs/<YYYYmmdd-HHMMSS>, suffixed -2, -3 ... if that second is taken."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate, suffix = runs / stamp, 2
+    while candidate.exists():
+        candidate, suffix = runs / f"{stamp}-{suffix}", suffix + 1
+    return candidate
+
+
+def out_from_args(args) -> str:
+    """--out, or a new runs/<date-time>/ for a new study; a resumed or redrawn study cannot be guessed."""
+    if args.out is not None:
+        return args.out
+    for flag, given in (("--resume", args.resume), ("--report-only", args.report_only)):
+        if given:
+            raise ConfigError(f"{flag} needs --out: the folder of the study (e.g. --out runs/20261127-081500)")
+    return str(new_run_dir())
+
+
 def config_from_args(args) -> StudyConfig:
+    if args.resume and args.report_only:
+        raise ConfigError("--resume and --report-only exclude each other")
     config = StudyConfig(
         strategies=parse_strategies(args.strategies), epochs=args.epochs, repeats=args.repeats,
         batch_size=args.batch_size, limit=args.limit, seed=args.seed, model=args.model, dataset=args.dataset,
         preprocess_cost_us=args.preprocess_cost_us, scale=args.scale, workers=args.workers,
         use_multiprocessing=args.use_multiprocessing, service_workers=args.service_workers,
-        service_address=args.service_address, sweep=parse_sweep(args.sweep), out=args.out,
+        service_address=args.service_address, sweep=parse_sweep(args.sweep), out=out_from_args(args),
         cache_dir=args.cache_dir, trial_timeout=args.trial_timeout, resume=args.resume, report_only=args.report_only,
         budget_minutes=args.budget_minutes, margin=args.margin / 100,
     )
-    if config.resume and config.report_only:
-        raise ConfigError("--resume and --report-only exclude each other")
     return config
 
 
@@ -207,6 +230,13 @@ def check_sources(config: StudyConfig) -> None:
             service.check_dispatcher(config.service_address)
         except service.ServiceError as error:
             raise ConfigError(str(error)) from None
+
+
+def print_summary_path(out: Path) -> None:
+    """The last line of a study: where to start reading (nothing when no report was drawn, e.g. interrupted)."""
+    summary = out / "summary.md"
+    if summary.exists():
+        print(f"Summary: {summary}")
 
 
 def list_strategies() -> None:
@@ -242,12 +272,16 @@ def main(argv=None) -> int:
 
             paths = report.build(config.out_dir)
             print(f"Report: {', '.join(str(path) for path in paths)}")
+            print_summary_path(config.out_dir)
             return 0
+        check_sources(config)  # first: a bad source leaves no empty runs/<date-time>/ behind
         check_out_dir(config.out_dir)
-        check_sources(config)
         from study import runner
 
-        return runner.run_study(config, started=started)
+        status = runner.run_study(config, started=started)
+        if status != 130:  # interrupted: no report was drawn; the runner said how to continue
+            print_summary_path(config.out_dir)
+        return status
     except (ConfigError, ResultsError, PluginError) as error:
         print(f"run_study.py: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -27,6 +27,7 @@ import numpy as np
 from study import budget, environment, lock, results_files, schema, stats, supervise
 from study.config import PLANNED, ConfigError, StudyConfig
 from study.plan import Trial, plan_study
+from study.progress import Progress
 from study.trial import PROTOCOL_PREFIX
 
 
@@ -125,7 +126,7 @@ def trial_time_limit(config: StudyConfig, finished_seconds: list, epochs_done: i
 
 def run_trial_process(
     config: StudyConfig, trial: Trial, log_path: Path, on_epoch, service_address: str | None = None,
-    watch=None, finished_seconds: list | None = None,
+    watch=None, finished_seconds: list | None = None, on_progress=None,
 ) -> TrialOutcome:
     """Runs one trial in a fresh process; never raises for the trial's own failures, only for
     KeyboardInterrupt (any stop signal) - and not even then once the trial has reported its results: it
@@ -134,7 +135,8 @@ def run_trial_process(
     `service_address` is a tf.data service dispatcher started for this trial (None: none, or the user's).
     `watch()` is called every few seconds and returns one line naming a dead part the trial depends on
     (a tf.data service server), which fails the trial at once. `finished_seconds`: the wall times of the
-    trials finished so far, for the default time-out."""
+    trials finished so far, for the default time-out. `on_progress` hears the child's throttled `progress`
+    events (where the running epoch is)."""
     env = supervise.child_environment()
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env[supervise.PARENT_PID_VARIABLE] = str(os.getpid())  # the child ends when this process does
@@ -172,7 +174,10 @@ def run_trial_process(
                 if not line.startswith(PROTOCOL_PREFIX):
                     continue
                 event = json.loads(line[len(PROTOCOL_PREFIX):])
-                if event["event"] == "epoch":
+                if event["event"] == "progress":
+                    if on_progress is not None:
+                        on_progress(event)
+                elif event["event"] == "epoch":
                     epochs.append(event)
                     last_epoch_at = time.perf_counter()
                     on_epoch(event)
@@ -273,54 +278,6 @@ def _save_trial(out: Path, config: StudyConfig, trial: Trial, position: int, out
     results_files.append_rows(out / schema.TRIALS, schema.TRIAL_COLUMNS, [summary])  # last: marks the trial finished
 
 
-# --- progress ------------------------------------------------------------------------------------------
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-class Progress:
-    """One line per finished epoch and per trial, with an estimate of the time left."""
-
-    def __init__(self, config: StudyConfig, total_trials: int, echo):
-        self.config, self.total, self.echo = config, total_trials, echo
-        self.finished_trials, self.trial_seconds, self.epoch_seconds = 0, [], []
-
-    def estimate_left(self, epochs_done_in_trial: int) -> str:
-        remaining_trials = self.total - self.finished_trials
-        if self.trial_seconds:
-            per_trial = sum(self.trial_seconds) / len(self.trial_seconds)
-            per_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds)
-            left = per_trial * (remaining_trials - 1) + per_epoch * (self.config.epochs - epochs_done_in_trial)
-        elif self.epoch_seconds:
-            per_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds)
-            left = per_epoch * (self.config.epochs * remaining_trials - epochs_done_in_trial)
-        else:
-            return "time left: after the first epoch"
-        return f"~{_duration(left)} left"
-
-    def epoch(self, position: int, trial: Trial, event: dict) -> None:
-        self.epoch_seconds.append(event["epoch_seconds"])
-        rate = event["examples"] / event["epoch_seconds"]
-        note = " (warm-up)" if schema.is_warmup(event["epoch"]) else ""
-        self.echo(
-            f"[{position:>3}/{self.total}] block {trial.repeat}  {trial.label():<18} epoch {event['epoch']}/{self.config.epochs}"
-            f"  {event['epoch_seconds']:7.1f} s  {rate:8,.0f} ex/s  cpu {event['cpu_seconds']:6.1f} s{note}"
-            f"  {self.estimate_left(event['epoch'])}"
-        )
-
-    def trial_end(self, position: int, trial: Trial, outcome: TrialOutcome) -> None:
-        self.finished_trials += 1
-        self.trial_seconds.append(outcome.wall_seconds)
-        if outcome.status != schema.OK:
-            self.echo(f"[{position:>3}/{self.total}] block {trial.repeat}  {trial.label()} FAILED: {outcome.error}")
-
-
 # --- the study -------------------------------------------------------------------------------------------
 
 
@@ -339,10 +296,12 @@ def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progr
     log_path = config.out_dir / "logs" / f"{position:03d}-{trial.label().replace('@', '-')}-block{trial.repeat}.log"
     trial_config = config.at_sweep_value(trial.sweep_value)
     on_epoch = lambda event: progress.epoch(position, trial, event)  # noqa: E731
+    on_progress = lambda event: progress.step(position, trial, event)  # noqa: E731
     try:
         with _service_for(trial_config, trial) as (service_address, watch):
             return run_trial_process(
-                trial_config, trial, log_path, on_epoch, service_address, watch, progress.trial_seconds
+                trial_config, trial, log_path, on_epoch, service_address, watch, progress.trial_seconds,
+                on_progress=on_progress,
             )
     except ServiceStartError as error:  # servers that would not start fail this trial, not the study
         return TrialOutcome("failed", str(error), [], {}, 0.0, 0.0, 0.0, 0.0)
@@ -492,6 +451,7 @@ def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
                 echo(f"Stopping after {blocks_run} blocks: another would not fit the {config.budget_minutes:g}-minute budget.")
                 break
     except (KeyboardInterrupt, Interrupted):
+        progress.close()
         _echo_quietly(
             echo,
             f"Interrupted. {progress.finished_trials} of {len(plan)} trials are saved in {out}. "

@@ -8,6 +8,9 @@ pulled from the input iterator inside the step, so a step's time includes waitin
 Epoch boundaries are measured apart from the steps: the wait before an epoch's first step and after its last,
 each with the process CPU time over it, so an idle wait (CPU near zero: e.g. tf.data destroying last epoch's
 iterator, see benchmarks/iterator_teardown.py) is told apart from input work (CPU busy).
+
+Progress for the runner's live line is throttled: at most one report per `progress_interval` seconds, checked
+against the step's end time the callback takes anyway, so a step costs one comparison and no I/O.
 """
 
 from __future__ import annotations
@@ -35,18 +38,43 @@ class EpochRecord:
     step_seconds: tuple[float, ...]
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Records each epoch's wall and CPU seconds and each step's duration, and hands the record to `on_record`."""
+PROGRESS_INTERVAL_SECONDS = 0.5
 
-    def __init__(self, on_record):
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records each epoch's wall and CPU seconds and each step's duration, and hands the record to `on_record`.
+
+    `on_progress(epoch=, steps=, steps_in_epoch=, epoch_seconds=)`, if given, hears where the epoch is: once as
+    it begins (0 steps) and then after a step at most every `progress_interval` seconds. `steps_in_epoch` is
+    Keras' `params["steps"]` (None when the data's length is unknown)."""
+
+    def __init__(self, on_record, on_progress=None, progress_interval: float = PROGRESS_INTERVAL_SECONDS):
         super().__init__()
         self._on_record = on_record
+        self._on_progress = on_progress
+        self._progress_interval = progress_interval
+        self._next_progress_at = float("inf")
+
+    def _steps_in_epoch(self):
+        return (self.params or {}).get("steps")
+
+    def _report_progress(self, now: float) -> None:
+        self._on_progress(
+            epoch=self._epoch_number, steps=len(self._step_seconds), steps_in_epoch=self._steps_in_epoch(),
+            epoch_seconds=now - self._wall_start,
+        )
+        self._next_progress_at = now + self._progress_interval
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_number = epoch + 1
         self._step_seconds = []
+        if self._on_progress is not None:  # before the clocks start: the report is not the epoch's cost
+            self._on_progress(epoch=self._epoch_number, steps=0, steps_in_epoch=self._steps_in_epoch(), epoch_seconds=0.0)
         self._started_at = time.time()
         self._cpu_start = time.process_time()
         self._wall_start = time.perf_counter()
+        if self._on_progress is not None:
+            self._next_progress_at = self._wall_start + self._progress_interval
 
     def on_train_batch_begin(self, batch, logs=None):
         self._step_start = time.perf_counter()
@@ -58,6 +86,8 @@ class EpochTimer(keras.callbacks.Callback):
         self._step_end = time.perf_counter()
         self._step_end_cpu = time.process_time()
         self._step_seconds.append(self._step_end - self._step_start)
+        if self._step_end >= self._next_progress_at:  # inf without on_progress
+            self._report_progress(self._step_end)
 
     def on_epoch_end(self, epoch, logs=None):
         wall_end, cpu_end = time.perf_counter(), time.process_time()

@@ -4,7 +4,8 @@ Run as `python -m study.trial '<json>'` by study.runner, one fresh process per t
 another's warm caches, threads or memory. It reports to the runner through JSON lines on its standard output
 (`@study {...}`); everything else a library prints goes to standard error, which the runner keeps in a log.
 
-Events: one `epoch` per finished epoch, then `done` (validation and pipeline-only figures) or `error`.
+Events: `progress` (where the running epoch is, at most about twice a second, for the live line), one `epoch`
+per finished epoch, then `done` (validation and pipeline-only figures) or `error`.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def run(config, strategy_name: str, channel, service_address: str | None = None)
         _emit(channel, "epoch", **dataclasses.asdict(record))
 
     fit_arguments = strategy.fit_arguments(prepared, options)
-    timer = EpochTimer(on_record)
+    timer = EpochTimer(on_record, on_progress=lambda **where: _emit(channel, "progress", **where))
     model.fit(**fit_arguments, epochs=config.epochs, verbose=0, callbacks=[timer])
     # fit's teardown: from the last epoch's end until fit returns, which includes destroying the input iterator
     # that fit kept (for one-iterator strategies the only boundary wait they pay; outside every epoch).

@@ -155,3 +155,36 @@ def test_no_strategy_is_called_fastest_without_a_significant_verdict(tmp_path):
     assert "shortest" not in answer and "fastest" not in answer
     assert "End to end, no strategy is significantly faster than `tfdata` per steady epoch." in answer
     assert "**Keep `tfdata`**: no alternative is significantly faster end to end." in answer
+
+
+def _opening(summary: str, lines: int = 10) -> list[str]:
+    return summary.splitlines()[:lines]
+
+
+def test_the_summary_opens_with_the_answer_then_the_plot_that_answers_it(built, tmp_path):
+    write_boundary_study(tmp_path)  # its answer carries the longer boundary-wait paragraphs too
+    report.build(tmp_path)
+    for summary in ((built[0] / "summary.md").read_text(), (tmp_path / "summary.md").read_text()):
+        opening = _opening(summary)
+        assert opening[0].startswith("# ") and not opening[2].startswith(("#", "!", "|"))  # the answer, in words
+        plot_lines = [i for i, line in enumerate(opening) if line.startswith("![") and line.endswith("(epoch_time.png)")]
+        assert plot_lines, "\n".join(opening)
+        assert summary.count("(epoch_time.png)") == 1  # shown once, at the top; the other plots further down
+        assert summary.index("(epoch_time.png)") < summary.index("## Steady-state results") < summary.index("(step_time.png)")
+
+
+def test_the_answering_plot_shows_the_tables_median_and_interval(built):
+    from study import analysis
+    from study.report import plots
+    from study.schema import steady
+
+    out, _ = built
+    study = analysis.load(out)
+    result = analysis.analyse(study.results, study.trials, analysis.baseline_of(study.config.strategies),
+                              seed=study.config.seed, steps=study.steps)
+    rows = steady(study.results)
+    for value in result.sweep_values:
+        at_value = rows[rows["sweep_value"] == value]
+        findings = result.at(value)
+        names = [f.strategy for f in findings]
+        assert plots._median_intervals(at_value, names, study.config.seed) == [f.epoch_seconds for f in findings]

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from study import analysis, results_files, schema  # noqa: E402
+from study import analysis, results_files, schema, stats  # noqa: E402
 from study.schema import COMPUTE_BOUND  # noqa: E402
 
 SWEEP_LABELS = {
@@ -46,31 +46,55 @@ def _sweep_title(config) -> str:
 # --- plots -----------------------------------------------------------------------------------------------
 
 
+def _median_intervals(steady, present, seed) -> list:
+    """Per strategy: the median steady epoch and its 95% bootstrap interval - stats.median_interval with the
+    analysis' seed, so the plot shows exactly the figures of summary.md's table."""
+    return [stats.median_interval(steady.loc[steady["strategy"] == name, "epoch_seconds"], seed=seed) for name in present]
+
+
 def plot_epoch_time(results, order, config, path) -> Path:
-    results = results.assign(kind=np.where(results["warmup"].astype(bool), "first epoch (warm-up)", "steady epoch"))
-    values = [None] if not config.sweep else sorted(results["sweep_value"].dropna().unique())
-    figure, axes = plt.subplots(1, len(values), figsize=(max(7, 4.2 * len(values)), 4.6), squeeze=False, sharey=True)
+    """The plot that answers the question: per strategy, the median steady epoch with its 95% interval over
+    that strategy's steady epochs (dots), against the compute-bound limit (the dashed line and its band)."""
+    results = schema.normalize_sweep_column(results)
+    values = [None] if not config.sweep else sorted(set(results["sweep_value"].dropna()))
+    steady_all = schema.steady(results)
+    present_all = _present(order, steady_all)
+    figure, axes = plt.subplots(
+        1, len(values), figsize=(max(7.5, 4.6 * len(values)), 0.55 * len(present_all) + 2.2), squeeze=False, sharey=True,
+        layout="constrained",
+    )
     for axis, value in zip(axes[0], values):
-        rows = results if value is None else results[results["sweep_value"] == value]
-        steady = rows[rows["kind"] == "steady epoch"]
-        present = _present(order, rows)
-        sns.boxplot(data=steady, y="strategy", x="epoch_seconds", order=present, color="#dddddd", showfliers=False, ax=axis)
-        sns.stripplot(
-            data=rows, y="strategy", x="epoch_seconds", order=present, hue="kind",
-            hue_order=["steady epoch", "first epoch (warm-up)"], palette=["#1f77b4", "#ff7f0e"],
-            jitter=0.2, size=5, ax=axis,
-        )
-        limit = analysis.limit_epoch_median(rows)
-        if not math.isnan(limit):
-            axis.axvline(limit, color="#2ca02c", linestyle="--", label="compute-bound limit (median)")
-        axis.set_xlabel("epoch time (s)")
+        steady = steady_all if value is None else schema.rows_at(steady_all, value)
+        present = [name for name in present_all if name in set(steady["strategy"])]
+        rows = range(len(present))
+        intervals = _median_intervals(steady, present, config.seed)
+        limit = intervals[present.index(COMPUTE_BOUND)] if COMPUTE_BOUND in present else None
+        if limit is not None:
+            axis.axvspan(limit.low, limit.high, color="#2ca02c", alpha=0.12, lw=0)
+            axis.axvline(limit.estimate, color="#2ca02c", linestyle="--", label="compute-bound limit: no feed can beat it")
+        sns.stripplot(data=steady, y="strategy", x="epoch_seconds", order=present, color="#9ecae1", jitter=0.15,
+                      size=4, ax=axis, label="one steady epoch")
+        medians = [interval.estimate for interval in intervals]
+        low = [interval.estimate - interval.low for interval in intervals]
+        high = [interval.high - interval.estimate for interval in intervals]
+        axis.errorbar(medians, rows, xerr=[low, high], fmt="o", color="black", capsize=4, markersize=6,
+                      label="median, 95% interval")
+        for row, interval in zip(rows, intervals):
+            axis.annotate(f"{interval.estimate:.1f} s", (interval.high, row), xytext=(6, 4), textcoords="offset points",
+                          fontsize=8)
+        axis.set_xlabel("steady epoch time (s)")
         axis.set_ylabel("")
+        axis.set_xlim(0, max(interval.high for interval in intervals) * 1.15)  # from 0: lengths compare as ratios
         if value is not None:
             axis.set_title(f"{config.sweep[0]} = {value:g}")
-        handles, labels = axis.get_legend_handles_labels()
-        axis.get_legend().remove()
-    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, -0.06))
-    figure.suptitle(f"Epoch time per feed strategy{_sweep_title(config)} - lower is faster")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    unique = dict(zip(labels, handles))  # stripplot labels each category; keep one entry per kind
+    for axis in axes[0]:
+        if axis.get_legend():
+            axis.get_legend().remove()
+    figure.legend(unique.values(), unique.keys(), loc="outside lower center", ncol=3, fontsize=8)
+    figure.suptitle(f"Steady epoch time per feed strategy{_sweep_title(config)} - lower is faster\n"
+                    "(first epochs, the warm-up, left out: see timeline.png)", fontsize=11)
     return _save(figure, path)
 
 

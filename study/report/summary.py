@@ -25,6 +25,14 @@ def _ratio_cell(comparison) -> str:
     return f"{r.estimate:.3f} {interval}"
 
 
+ANSWERING_PLOT = "epoch_time"
+ANSWERING_CAPTION = "steady epoch time per strategy: median, 95% interval, and the compute-bound limit"
+ANSWERING_LEGEND = (
+    "*Steady epoch time per strategy (lower is faster): the black dot is the median steady epoch with its 95% "
+    "interval, the light dots are single epochs, the dashed line and band are the compute-bound limit - the model "
+    "fed one ready batch over and over, which no feed can beat.*"
+)
+
 STALL_CAUSE = (
     "the likely cause: Keras' fit makes a new input iterator every epoch for a finite dataset, and destroying the "
     "used tf.data iterator waits, idle, for tf.data's autotune thread to wake up (benchmarks/iterator_teardown.py "
@@ -257,6 +265,9 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
     lines = ["# Input-pipeline study: which way of feeding `model.fit` is fastest?", ""]
     for paragraph in _answer(result, config):
         lines += [paragraph, ""]
+    answering = next((path for path in plots if path.stem == ANSWERING_PLOT), None)
+    if answering is not None:  # right under the answer: the picture of it, before any detail
+        lines += [f"![{ANSWERING_CAPTION}]({answering.name})", "", ANSWERING_LEGEND, ""]
     lines += ["## Steady-state results", "",
               "Steady epochs are every epoch after the first of each trial (end to end, boundaries included); the time "
               "in steps is each trial's mean step after its warm-up, where the step times settle (MSER-5 on the "
@@ -287,7 +298,7 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
         for row in result.failures.itertuples():
             setting = "" if row.sweep_value is None else row.sweep_value
             lines.append(f"| {row.strategy} | {row.repeat} | {setting} | {row.status} | {str(row.error).replace('|', '/')} |")
-    lines += ["", "## Plots", ""] + [f"![{path.stem}]({path.name})" for path in plots]
+    lines += ["", "## More plots", ""] + [f"![{path.stem}]({path.name})" for path in plots if path.stem != ANSWERING_PLOT]
     lines += ["", "## Settings", "", "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in config.measured_settings().items()]
     finished = f"{len(study.ok_trials)} of {len(study.trials)} ({analysis.trial_minutes(study):.1f} min of trial time)"
