@@ -96,6 +96,8 @@ class Boundary:
     max_wait_seconds: float  # the largest boundary wait (before + after) of any steady epoch
     busy_share: float  # process CPU / wall over the boundary waits: near 0 = idle waiting, not input work
     teardown_seconds: float  # fit's teardown after the last epoch, once per trial (nan when not recorded)
+    # Means over steady epochs of BOUNDARY_PARTS: unlike medians they add up to the mean epoch, so they stack.
+    mean_parts: dict = dataclasses.field(default_factory=dict)
 
     @property
     def wait_seconds(self) -> float:
@@ -275,7 +277,14 @@ def _boundary(rows: pd.DataFrame, strategy_trials: pd.DataFrame) -> Boundary:
         max_wait_seconds=float(wait.max()) if wait.notna().any() else math.nan,
         busy_share=float(wait_cpu.sum() / wait.sum()) if wait_cpu.notna().any() and wait.sum() > 0 else math.nan,
         teardown_seconds=_median(teardown),
+        mean_parts=_mean_parts(rows, column),
     )
+
+
+def _mean_parts(rows: pd.DataFrame, column) -> dict:
+    parts = {name: float(column(name).astype(float).fillna(0.0).mean()) for name in BOUNDARY_PARTS[:-1]}
+    parts["other_seconds"] = max(0.0, float(rows["epoch_seconds"].astype(float).mean()) - sum(parts.values()))
+    return parts
 
 
 def regimes_across_sweep(result: Analysis) -> list[tuple[str, list, object]]:
@@ -332,16 +341,13 @@ BOUNDARY_PARTS = ("in_steps_seconds", "before_first_step_seconds", "after_last_s
 
 
 def boundary_table(findings, order) -> pd.DataFrame:
-    """Per finding, its median steady epoch in BOUNDARY_PARTS (other = the rest: callbacks, Keras' loop) and
+    """Per finding, its mean steady epoch in BOUNDARY_PARTS (other = the rest: callbacks, Keras' loop) and
     fit's teardown, in `order` of strategies."""
     rows = []
     for f in findings:
         b = f.boundary
         label = f.strategy if f.sweep_value is None else f"{f.strategy} @{f.sweep_value:g}"
-        parts = {name: getattr(b, name) for name in BOUNDARY_PARTS if name != "other_seconds"}
-        parts = {name: (0.0 if math.isnan(value) else value) for name, value in parts.items()}
-        parts["other_seconds"] = max(0.0, b.epoch_seconds - sum(parts.values()))
-        rows.append({"label": label, "strategy": f.strategy, "teardown": b.teardown_seconds, **parts})
+        rows.append({"label": label, "strategy": f.strategy, "teardown": b.teardown_seconds, **b.mean_parts})
     table = pd.DataFrame(rows)
     rank = {name: index for index, name in enumerate(order)}
     return table.sort_values("label", key=lambda labels: [rank.get(s, len(rank)) for s in table["strategy"]], kind="stable")

@@ -107,7 +107,7 @@ BOUNDARY_LOOK = {  # analysis.BOUNDARY_PARTS -> (legend label, colour): the stac
 
 
 def plot_boundaries(findings, order, config, path) -> Path:
-    """Each strategy's median steady epoch split into time in steps and time at the epoch's boundaries, with
+    """Each strategy's mean steady epoch split into time in steps and time at the epoch's boundaries, with
     fit's one-off teardown beside it: a long boundary is a stall, not the feed's speed."""
     table = analysis.boundary_table(findings, order)
     figure, (axis, teardown_axis) = plt.subplots(
@@ -119,7 +119,7 @@ def plot_boundaries(findings, order, config, path) -> Path:
         axis.barh(table["label"], table[name], left=left, color=colour, label=label)
         left += table[name].to_numpy(float)
     axis.invert_yaxis()
-    axis.set(xlabel="median steady epoch (s)", title="Where a steady epoch's time goes")
+    axis.set(xlabel="mean steady epoch (s)", title="Where a steady epoch's time goes")
     axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     teardown_axis.barh(table["label"], table["teardown"].fillna(0.0), color="#8172b3")
     teardown_axis.set(xlabel="fit's teardown after the last epoch (s)", title="once per trial")
