@@ -38,6 +38,7 @@ _LOWEST = {
     "repeats": 1, "batch_size": 1, "limit": 1, "seed": 0, "preprocess_cost_us": 0, "scale": 1, "workers": 1,
     "service_workers": 1,
 }
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding and keras.utils.set_random_seed take 0 .. 2**32 - 1
 # Epoch 1 is the warm-up: a study needs at least one steady epoch after it.
 MIN_EPOCHS = 2
 
@@ -98,6 +99,12 @@ class StudyConfig:
             if not _is_integer(value) or value < lowest:
                 what = "a positive integer" if lowest == 1 else "a non-negative integer"
                 raise ConfigError(f"{_OPTION[name]}: must be {what}, got {value!r}")
+        if self.seed > MAX_SEED:
+            raise ConfigError(f"--seed: must be at most 2**32 - 1 = {MAX_SEED} (what numpy and Keras accept), got {self.seed}")
+        for name, option in (("out", "--out"), ("cache_dir", "--cache-dir")):
+            value = getattr(self, name)
+            if (value is not None or name == "out") and (not isinstance(value, str) or not value.strip()):
+                raise ConfigError(f"{option}: a folder is needed, got {value!r}")
         if self.epochs is not None:
             if not _is_integer(self.epochs) or self.epochs < 1:
                 raise ConfigError(f"--epochs: must be a positive integer, got {self.epochs!r}")

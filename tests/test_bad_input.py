@@ -34,6 +34,8 @@ def _one_line_exit_2(result, message):
     "arguments, message",
     [
         (["--seed", "-1"], "--seed: must be a non-negative integer, got -1"),
+        (["--seed", "4294967296"], "--seed: must be at most 2**32 - 1"),
+        (["--cache-dir", ""], "--cache-dir: a folder is needed"),
         (["--epochs", "1"], "a study needs at least 2 epochs"),
         (["--batch-size", "30000"], "--batch-size 30000 is larger than the 20,000 training examples"),
         (["--batch-size", "64", "--limit", "64"], "--batch-size 64 is as large as the 64 training examples"),
@@ -58,6 +60,10 @@ def test_bad_values_and_combinations_are_refused_before_any_work(tmp_path, argum
     out = tmp_path / "out"
     _one_line_exit_2(run_cli(*arguments, "--out", str(out)), message)
     assert not out.exists()  # refused before anything was made
+
+
+def test_an_empty_out_is_refused(tmp_path):
+    _one_line_exit_2(run_cli("--out", " "), "--out: a folder is needed")
 
 
 def test_an_unusable_cache_dir_is_refused_before_the_data_is_built(tmp_path):
