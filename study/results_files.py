@@ -141,6 +141,8 @@ def _read_rows(path: Path, required: list[str]):
         raise ResultsError(f"{path} is corrupt ({error}); move it away and rerun, or rerun with another --out") from None
     if not records:
         return list(required), [], []
+    if len(records) == 1 and not text.endswith("\n"):  # the first append was cut inside the header: no rows yet
+        return list(required), [], [DamagedRow(path, 1, "the header was cut (no line end)", None)]
     header = records[0]
     missing = [column for column in required if column not in header]
     if missing:
@@ -247,8 +249,7 @@ def keep_finished_trials(out: Path) -> set:
     keys = schema.finished_keys(read_study_table(out, schema.TRIALS))
     for name, columns in schema.COLUMNS.items():
         path = out / name
-        table = read_table(path, ["strategy", "repeat"])
-        if not table.empty:
-            kept = schema.of_finished_trials(table, keys)
+        if path.is_file() and path.stat().st_size:  # rewritten even when no row stays: a cut header goes too
+            kept = schema.of_finished_trials(read_table(path, ["strategy", "repeat"]), keys)
             write_atomic(path, kept.reindex(columns=columns).to_csv(index=False))
     return keys

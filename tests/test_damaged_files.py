@@ -103,6 +103,15 @@ def test_a_damaged_steps_row_reruns_its_trial(tmp_path, capsys):
     assert _status(study.trials, "generator-online", 1, 0) == {"damaged"}
 
 
+def test_a_header_cut_by_the_first_append_is_an_empty_table(tmp_path, capsys):
+    out = _study(tmp_path)
+    (out / schema.STEPS).write_text("strategy,repeat,sweep_va")
+    table = results_files.read_study_table(out, schema.STEPS)
+    assert table.empty and f"{out / schema.STEPS} line 1" in capsys.readouterr().err
+    results_files.keep_finished_trials(out)  # --resume then appends below a whole header
+    assert (out / schema.STEPS).read_text() == ",".join(schema.STEP_COLUMNS) + "\n"
+
+
 def test_the_report_is_drawn_without_the_damaged_trial(tmp_path):
     out = _study(tmp_path)
     path = out / schema.RESULTS
@@ -233,13 +242,12 @@ def test_the_check_before_the_study_repairs_the_records_or_names_the_problem(sma
     import subprocess
     import sys
 
-    from inputs.corpus.records import prepared_builder
     from inputs.tfrecord import records_dir
     from tests.conftest import PROJECT_ROOT
 
     _, cache_dir = small_split
     shutil.copytree(records_dir(str(cache_dir)), tmp_path / "tfds")
-    shard = sorted(Path(prepared_builder(SMALL_SPLIT, records_dir(str(tmp_path))).data_dir).glob("*train.tfrecord*"))[1]
+    shard = sorted((tmp_path / "tfds").rglob("*train.tfrecord*"))[1]
     content = shard.read_bytes()
     shard.write_bytes(content[:-10])
 
