@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from study.config import SWEEPABLE, ConfigError, StudyConfig
@@ -47,14 +48,19 @@ NON_NEGATIVE = _integer_at_least(0, "a non-negative integer")
 INTEGER = _integer_at_least(None, "an integer")
 
 
-def _positive_seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
-    return value
+def _positive_number(unit: str):
+    """An argparse type: a positive number of `unit`."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number of {unit}, got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive number of {unit}, got {text!r}")
+        return value
+
+    return parse
 
 
 def _model_name(text: str) -> str:
@@ -80,11 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strategies", default=",".join(DEFAULTS.strategies),
                         help="comma-separated strategy names, or 'all' (default: %(default)s); see --list-strategies")
     parser.add_argument("--list-strategies", action="store_true", help="list the strategies with a line each, then exit")
-    parser.add_argument("--epochs", type=POSITIVE, default=DEFAULTS.epochs, help="epochs per trial; the first is warm-up (default: %(default)s)")
+    parser.add_argument("--budget", dest="budget_minutes", type=_positive_number("minutes"), default=DEFAULTS.budget_minutes,
+                        metavar="MINUTES", help="the whole command, data to report, fits in this: blocks, epochs and data size are "
+                        "planned from a short calibration, and blocks stop early once every verdict decides (default: %(default)g)")
+    parser.add_argument("--margin", type=_positive_number("percent"), default=DEFAULTS.margin * 100, metavar="PERCENT",
+                        help="strategies within this many percent of the baseline count as equivalent (default: %(default)g)")
+    parser.add_argument("--epochs", type=POSITIVE, default=DEFAULTS.epochs,
+                        help="epochs per trial; the first is warm-up (default: planned to fit --budget)")
     parser.add_argument("--repeats", type=POSITIVE, default=DEFAULTS.repeats,
-                        help="blocks: each runs every strategy once plus the compute-bound limit, in a new random order (default: %(default)s)")
+                        help="blocks, each running every strategy once plus the compute-bound limit in a new random order; "
+                        "fixed: no early stop (default: planned to fit --budget)")
     parser.add_argument("--batch-size", type=POSITIVE, default=DEFAULTS.batch_size, help="examples per batch (default: %(default)s)")
-    parser.add_argument("--limit", type=POSITIVE, default=DEFAULTS.limit, help="train on the first N training examples only, for quick looks")
+    parser.add_argument("--limit", type=POSITIVE, default=DEFAULTS.limit,
+                        help="train on the first N training examples only (default: planned to fit --budget, up to all)")
     parser.add_argument("--seed", type=INTEGER, default=DEFAULTS.seed, help="seeds the data split, weights, orders and trial schedule (default: %(default)s)")
     parser.add_argument("--model", type=_model_name, default=DEFAULTS.model, metavar="{lstm,small}",
                         help="lstm = the study's LSTM (also: reference); small = a cheap model standing in for a fast accelerator (default: %(default)s)")
@@ -103,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"run the study at each value of one setting: {', '.join(SWEEPABLE)}; writes scaling.png")
     parser.add_argument("--out", default=DEFAULTS.out, help="output folder (default: %(default)s)")
     parser.add_argument("--cache-dir", default=DEFAULTS.cache_dir, help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)")
-    parser.add_argument("--trial-timeout", type=_positive_seconds, default=DEFAULTS.trial_timeout, metavar="SECONDS", help="end a trial that runs longer than this")
+    parser.add_argument("--trial-timeout", type=_positive_number("seconds"), default=DEFAULTS.trial_timeout, metavar="SECONDS", help="end a trial that runs longer than this")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted study in --out, skipping finished trials")
     parser.add_argument("--report-only", action="store_true", help="redraw the plots and summary.md from the results in --out; no training")
     return parser
@@ -175,6 +189,11 @@ def _given_or_default(args, sweep) -> dict:
 
 
 def config_from_args(args) -> StudyConfig:
+    from inputs.corpus import DataSettings
+
+    train_size = DataSettings().train_size
+    if args.limit is not None and args.limit > train_size:
+        raise ConfigError(f"--limit {args.limit} exceeds the {train_size:,} training examples")
     sweep = parse_sweep(args.sweep)
     sweepable = _given_or_default(args, sweep)
     config = StudyConfig(
@@ -184,6 +203,7 @@ def config_from_args(args) -> StudyConfig:
         use_multiprocessing=args.use_multiprocessing, service_workers=sweepable["service_workers"],
         service_address=args.service_address, sweep=sweep, out=args.out,
         cache_dir=args.cache_dir, trial_timeout=args.trial_timeout, resume=args.resume, report_only=args.report_only,
+        budget_minutes=args.budget_minutes, margin=args.margin / 100,
     )  # StudyConfig refuses every bad value and combination (ConfigError)
     return config
 
@@ -206,6 +226,14 @@ def check_sources(config: StudyConfig) -> None:
             service.check_dispatcher(config.service_address)
         except service.ServiceError as error:
             raise ConfigError(str(error)) from None
+
+
+def check_resume(config: StudyConfig) -> None:
+    """--resume needs a study to continue: found out before any data is prepared."""
+    from study import schema
+
+    if config.resume and not (config.out_dir / schema.CONFIG).is_file():
+        raise ConfigError(f"--resume: {config.out_dir} holds no study to resume (no {schema.CONFIG}); drop --resume")
 
 
 def check_cache_dir(config: StudyConfig) -> None:
@@ -256,7 +284,9 @@ def list_strategies() -> None:
 
 
 def main(argv=None) -> int:
+    started = time.monotonic()  # the budget counts from here: data preparation is part of it
     from study.results_files import ResultsError
+    from study.runner import StudyError
 
     try:
         from inputs.registry import PluginError
@@ -275,15 +305,19 @@ def main(argv=None) -> int:
             paths = report.build(config.out_dir)
             print(f"Report: {', '.join(str(path) for path in paths)}")
             return 0
+        check_resume(config)
         check_out_dir(config.out_dir)
         check_cache_dir(config)
         check_sources(config)
         from study import runner
 
-        return runner.run_study(config)
+        return runner.run_study(config, started=started)
     except (ConfigError, ResultsError, PluginError) as error:
         print(f"run_study.py: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except StudyError as error:
+        print(f"run_study.py: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("run_study.py: interrupted before any trial started; nothing was measured.", file=sys.stderr)
         return 130

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from study import results_files, schema, stats
+from study import results_files, schema, stats, steady_state
 from study.config import StudyConfig
 from study.schema import COMPUTE_BOUND
 
@@ -42,6 +42,7 @@ class Study:
     results: pd.DataFrame
     steps: pd.DataFrame
     trials: pd.DataFrame
+    plan_record: dict = dataclasses.field(default_factory=dict)  # plan.json: the budget's plan and how it ended
 
     @property
     def ok_trials(self) -> pd.DataFrame:
@@ -58,7 +59,8 @@ def load(out: Path) -> Study:
     finished = schema.finished_keys(trials)
     results = schema.of_finished_trials(results_files.read_study_table(out, schema.RESULTS), finished)
     steps = schema.of_finished_trials(results_files.read_study_table(out, schema.STEPS), finished)
-    return Study(config, environment, results, steps, trials)
+    plan_record = results_files.read_json(out / schema.PLAN) if (out / schema.PLAN).exists() else {}
+    return Study(config, environment, results, steps, trials, plan_record)
 
 
 # --- findings: the steady-state comparison ----------------------------------------------------------------
@@ -78,7 +80,8 @@ class Finding:
     vs_baseline: stats.Comparison | None  # end to end: whole steady epochs, boundaries included
     cpu_vs_limit: stats.Comparison | None
     cpu_vs_baseline: stats.Comparison | None
-    steps_vs_baseline: stats.Comparison | None  # training speed: the time in steps only, boundaries left out
+    steps_vs_baseline: stats.Comparison | None  # training speed: the mean step after warm-up, boundaries left out
+    warmup_steps: float  # median over trials: the steps before the step times settle (MSER-5), nan if unknown
     boundary: "Boundary"
 
 
@@ -109,6 +112,8 @@ class Analysis:
     noise: dict  # sweep_value -> the limit's relative epoch-to-epoch noise
     failures: pd.DataFrame  # trials that failed or timed out
     baseline: str
+    # sweep_value -> (the strategy to use, each alternative compared with it end to end: ratio = alternative / it)
+    recommendations: dict = dataclasses.field(default_factory=dict)
 
     def at(self, sweep_value) -> list:
         return [finding for finding in self.findings if schema.same_sweep_value(finding.sweep_value, sweep_value)]
@@ -135,18 +140,43 @@ def epoch_parts(results: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
     return merged.drop(columns="setting")
 
 
-def analyse(results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0, steps=None) -> Analysis:
-    """`steps` (steps.csv) adds the time in steps to every epoch; without it, an epoch's steps are its whole time."""
+def steady_step_seconds(steps: pd.DataFrame) -> pd.DataFrame:
+    """Per trial: the mean step time after its warm-up, where MSER-5 finds the step times settle
+    (study/steady_state.py) over all its epochs' steps in order, and how many steps that warm-up took."""
+    keys = ["strategy", "repeat", "setting"]
+    table = schema.normalize_sweep_column(steps)
+    table = table.assign(setting=[-1 if v is None else v for v in table["sweep_value"]]).sort_values([*keys, "epoch", "step"])
+    rows = []
+    for key, trial in table.groupby(keys, sort=False):
+        seconds = trial["step_seconds"].to_numpy(float)
+        warm_up = steady_state.warmup_end(seconds)
+        rows.append((*key, float(seconds[warm_up.end:].mean()), warm_up.end))
+    return pd.DataFrame(rows, columns=[*keys, "steady_step_seconds", "warmup_steps"])
+
+
+def analyse(
+    results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0, steps=None,
+    planned_blocks: int | None = None, margin: float = stats.MARGIN,
+) -> Analysis:
+    """`steps` (steps.csv) adds the time in steps to every epoch and each trial's steady step time; without
+    it, an epoch's steps are its whole time. `planned_blocks` and `margin` are the study's (StudyConfig): the
+    statistics' last planned look and the equivalence margin."""
     results = schema.normalize_sweep_column(results)
     if steps is not None and len(steps):
         results = epoch_parts(results, steps)
-    if "in_steps_seconds" not in results.columns:
-        results = results.assign(in_steps_seconds=np.nan)
+        keys = ["strategy", "repeat", "setting"]
+        with_setting = results.assign(setting=[-1 if v is None else v for v in results["sweep_value"]])
+        results = with_setting.merge(steady_step_seconds(steps), on=keys, how="left").drop(columns="setting")
+    for column in ("in_steps_seconds", "steady_step_seconds", "warmup_steps"):
+        if column not in results.columns:
+            results = results.assign(**{column: np.nan})
     results["in_steps_seconds"] = results["in_steps_seconds"].fillna(results["epoch_seconds"])
+    results["steady_step_seconds"] = results["steady_step_seconds"].fillna(results["in_steps_seconds"] / results["steps"])
+    statistics = {"planned_blocks": planned_blocks, "margin": margin}
     trials = schema.normalize_sweep_column(trials)
     ok_trials = trials[trials["status"] == schema.OK]
     steady = schema.steady(results)
-    findings, noise = [], {}
+    findings, noise, recommendations = [], {}, {}
     for value in sorted(set(results["sweep_value"]), key=schema.sweep_order):
         at_value = schema.rows_at(steady, value)
         trials_at = schema.rows_at(ok_trials, value)
@@ -156,19 +186,39 @@ def analyse(results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: in
         model_rate = float(limit["examples_per_second"].median()) if not limit.empty else math.nan
         for strategy, rows in at_value.groupby("strategy", sort=False):
             findings.append(
-                _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noise[value], baseline, seed)
+                _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, baseline, seed, statistics)
             )
+        recommendations[value] = _recommend([f for f in findings if schema.same_sweep_value(f.sweep_value, value)],
+                                            at_value, blocks, baseline, statistics)
     findings.sort(key=lambda f: (*schema.sweep_order(f.sweep_value), f.epoch_seconds.estimate))
     failures = trials[trials["status"] != schema.OK]
-    return Analysis(findings, noise, failures, baseline)
+    return Analysis(findings, noise, failures, baseline, recommendations)
 
 
-def _comparison(strategy, other_name, rows, at_value, blocks, column, noise):
+def _recommend(findings, at_value, blocks, baseline, statistics):
+    """What to use: the strategy with the shortest steady epochs among the baseline and those significantly
+    faster than it end to end (so the baseline unless a verdict says otherwise), with every other strategy
+    compared with it; None when the baseline was not measured."""
+    by_name = {f.strategy: f for f in findings if f.strategy != COMPUTE_BOUND}
+    if baseline not in by_name:
+        return None
+    candidates = [by_name[baseline]] + [
+        f for f in by_name.values() if f.vs_baseline is not None and f.vs_baseline.verdict == stats.FASTER
+    ]
+    chosen = min(candidates, key=lambda f: f.epoch_seconds.estimate).strategy
+    against = [
+        _comparison(name, chosen, at_value[at_value["strategy"] == name], at_value, blocks, "epoch_seconds", statistics)
+        for name in by_name if name != chosen
+    ]
+    return chosen, [comparison for comparison in against if comparison is not None]
+
+
+def _comparison(strategy, other_name, rows, at_value, blocks, column, statistics):
     other = at_value[at_value["strategy"] == other_name]
     if strategy in (other_name, COMPUTE_BOUND) or other.empty:
         return None
     return stats.compare(
-        strategy, other_name, _per_block(rows, column, blocks), _per_block(other, column, blocks), noise=noise
+        strategy, other_name, _per_block(rows, column, blocks), _per_block(other, column, blocks), **statistics
     )
 
 
@@ -180,14 +230,14 @@ def _regime(strategy, pipeline_rate, model_rate) -> str:
     return INPUT_BOUND if pipeline_rate < model_rate else COMPUTE_BOUND_REGIME
 
 
-def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noise, baseline, seed) -> Finding:
+def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, baseline, seed, statistics) -> Finding:
     strategy_trials = trials_at[trials_at["strategy"] == strategy]
     pipeline_rates = (
         strategy_trials["pipeline_examples"].astype(float) / strategy_trials["pipeline_seconds"].astype(float)
     ).replace([np.inf, -np.inf], np.nan).dropna()
     pipeline_rate = float(pipeline_rates.median()) if len(pipeline_rates) else math.nan
     accuracy = strategy_trials["val_accuracy"].astype(float)
-    compare = lambda other, column: _comparison(strategy, other, rows, at_value, blocks, column, noise)  # noqa: E731
+    compare = lambda other, column: _comparison(strategy, other, rows, at_value, blocks, column, statistics)  # noqa: E731
     return Finding(
         strategy=strategy,
         sweep_value=value,
@@ -201,7 +251,8 @@ def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, noi
         vs_baseline=compare(baseline, "epoch_seconds"),
         cpu_vs_limit=compare(COMPUTE_BOUND, "cpu_seconds"),
         cpu_vs_baseline=compare(baseline, "cpu_seconds"),
-        steps_vs_baseline=compare(baseline, "in_steps_seconds"),
+        steps_vs_baseline=compare(baseline, "steady_step_seconds"),
+        warmup_steps=float(rows["warmup_steps"].median()),
         boundary=_boundary(rows, strategy_trials),
     )
 

@@ -16,9 +16,10 @@ import math
 from study import stats
 
 MIN_DECIDING_BLOCKS = stats.FIRST_LOOK  # a sequential plan's first analysis (study/stats.py)
+MIN_BLOCKS = 3  # fewer cannot decide a realistic difference; 3 blocks are a fixed plan (one look, at the end)
 TARGET_BLOCKS = 8  # the most blocks epochs are sized for: more, shorter blocks decide sooner than few long ones
 PLANNED_EPOCHS = 2  # a warm-up epoch and one steady epoch: the fewest that measure an epoch boundary
-MIN_STEPS_PER_EPOCH = 30  # below this an epoch is mostly its boundaries and start-up
+MIN_STEPS_PER_EPOCH = 20  # below this an epoch is mostly its boundaries and start-up
 # Feeding can be slower than the compute-bound limit the calibration measures; plan for 1.5 times its steps.
 INPUT_ALLOWANCE = 1.5
 SAFETY_SHARE = 0.10  # of the budget, kept back for the machine's drift and the time between trials
@@ -106,10 +107,10 @@ def plan(
         steps = min(math.ceil(limit / batch_size), full_steps)
         trial = _trial_seconds(calibration, epochs_used, steps)
         affordable_blocks = math.floor(available / (trials_per_block * trial))
-        blocks = repeats or min(TARGET_BLOCKS, max(MIN_DECIDING_BLOCKS, affordable_blocks))
+        blocks = repeats or min(TARGET_BLOCKS, max(MIN_BLOCKS, affordable_blocks))
     else:
         # As many blocks as the budget affords epochs of at least MIN_STEPS_PER_EPOCH, from TARGET_BLOCKS down.
-        for blocks in [repeats] if repeats else range(TARGET_BLOCKS, MIN_DECIDING_BLOCKS - 1, -1):
+        for blocks in [repeats] if repeats else range(TARGET_BLOCKS, MIN_BLOCKS - 1, -1):
             steps = affordable_steps(blocks)
             if steps >= MIN_STEPS_PER_EPOCH:
                 break
@@ -122,7 +123,8 @@ def plan(
                 f"least {math.ceil(needed / 60)} min, or fewer strategies, or an explicit --limit"
             )
     trial = _trial_seconds(calibration, epochs_used, steps)
-    max_blocks = blocks if repeats else max(blocks, math.floor(available / (trials_per_block * trial)))
+    sequential = repeats is None and blocks >= MIN_DECIDING_BLOCKS  # fewer blocks than a first look: one look
+    max_blocks = max(blocks, math.floor(available / (trials_per_block * trial))) if sequential else blocks
     total = _total(calibration, blocks, trials_per_block, epochs_used, steps, spent_seconds, report_seconds)
     study_limit = limit if limit is not None else (None if steps >= full_steps else steps * batch_size)
     cuts = []
@@ -131,10 +133,10 @@ def plan(
     if limit is None and study_limit is not None:
         cuts.append(f"{study_limit:,} of the {train_size:,} training examples per epoch ({steps} of {full_steps} steps)")
     return Plan(
-        blocks=blocks, sequential=repeats is None, max_blocks=max_blocks, epochs=epochs_used, steps_per_epoch=steps, limit=study_limit,
+        blocks=blocks, sequential=sequential, max_blocks=max_blocks, epochs=epochs_used, steps_per_epoch=steps, limit=study_limit,
         trial_seconds=trial, block_seconds=trial * trials_per_block, total_seconds=total,
         budget_seconds=budget_seconds, cuts=tuple(cuts),
-        detectable_difference=stats.detectable_difference(PRIOR_SPREAD, max_blocks, sequential=repeats is None),
+        detectable_difference=stats.detectable_difference(PRIOR_SPREAD, max_blocks, sequential=sequential),
     )
 
 

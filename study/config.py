@@ -20,7 +20,9 @@ SWEEPABLE = {
 }
 
 # Settings that do not change what is measured: a resumed study may differ in these.
-NOT_MEASURED = ("out", "trial_timeout", "resume", "report_only", "cache_dir")
+NOT_MEASURED = ("out", "trial_timeout", "resume", "report_only", "cache_dir", "budget_minutes", "margin")
+# Settings the budget planner fills in when the user leaves them out (None); recorded resolved in config.json.
+PLANNED = ("epochs", "repeats", "limit", "planned_blocks")
 
 
 class ConfigError(Exception):
@@ -65,8 +67,8 @@ class FeedOptions:
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES
-    epochs: int = 3
-    repeats: int = 3  # blocks: each block runs every strategy once plus the compute-bound limit
+    epochs: int | None = None  # None: planned to fit the budget (study/budget.py)
+    repeats: int | None = None  # blocks, each running every strategy once plus the compute-bound limit; None: planned
     batch_size: int = FeedOptions.batch_size
     limit: int | None = FeedOptions.limit
     seed: int = FeedOptions.seed
@@ -84,6 +86,16 @@ class StudyConfig:
     trial_timeout: float | None = None
     resume: bool = False
     report_only: bool = False
+    budget_minutes: float = 30.0  # the whole command, data to report, fits in this
+    margin: float = 0.03  # equivalence margin: ratios within [1/(1+margin), 1+margin] count as the same speed
+    # A sequential plan's last block: blocks stop earlier once every verdict decides (None: a fixed plan of
+    # `repeats` blocks, analysed once at the end). Set by the planner, never by the user.
+    planned_blocks: int | None = None
+
+    @property
+    def needs_plan(self) -> bool:
+        """True when the budget planner has settings to choose (the user left epochs, repeats or limit out)."""
+        return self.epochs is None or self.repeats is None or self.limit is None
 
     def __post_init__(self):
         self._check()
@@ -117,6 +129,10 @@ class StudyConfig:
             isinstance(self.trial_timeout, bool) or not isinstance(self.trial_timeout, (int, float)) or not self.trial_timeout > 0
         ):
             raise ConfigError(f"--trial-timeout: must be positive, got {self.trial_timeout!r}")
+        for name, option in (("budget_minutes", "--budget"), ("margin", "--margin")):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise ConfigError(f"{option}: must be a positive number, got {value!r}")
         if not self.strategies or not all(isinstance(name, str) and name for name in self.strategies):
             raise ConfigError(f"--strategies: a list of strategy names is needed, got {self.strategies!r}")
         if self.resume and self.report_only:
@@ -149,9 +165,7 @@ class StudyConfig:
     def _check_training_set(self) -> None:
         from inputs.corpus import DataSettings  # the corpus' split sizes are defined once, there
 
-        train_size = DataSettings().train_size
-        if self.limit is not None and self.limit > train_size:
-            raise ConfigError(f"--limit {self.limit} exceeds the {train_size:,} training examples")
+        train_size = DataSettings().train_size  # a larger limit means all of them (the CLI refuses it, run_study.py)
         scales = self.sweep[1] if self.sweep and self.sweep[0] == "scale" else (self.scale,)
         examples = min(self.limit or train_size, train_size) * min(scales)
         if self.batch_size >= examples:  # one batch per epoch: no step times, no pipeline rate

@@ -20,8 +20,10 @@ import threading
 import time
 from pathlib import Path
 
-from study import environment, results_files, schema, supervise
-from study.config import ConfigError, StudyConfig
+import numpy as np
+
+from study import budget, environment, results_files, schema, stats, supervise
+from study.config import PLANNED, ConfigError, StudyConfig
 from study.plan import Trial, plan_study
 from study.trial import PROTOCOL_PREFIX
 
@@ -49,6 +51,12 @@ class ServiceStartError(Exception):
 # --- the output folder ---------------------------------------------------------------------------------
 
 
+def resumed_config(config: StudyConfig) -> StudyConfig:
+    """For --resume: the recorded study's planned settings wherever this command left them to the plan."""
+    recorded = StudyConfig.from_dict(results_files.read_json(config.out_dir / schema.CONFIG))
+    return dataclasses.replace(config, **{key: getattr(recorded, key) for key in PLANNED if getattr(config, key) is None})
+
+
 def prepare_out_dir(config: StudyConfig, echo) -> set:
     """Create or check the output folder; returns the keys of trials already finished (for --resume)."""
     out = config.out_dir
@@ -56,7 +64,11 @@ def prepare_out_dir(config: StudyConfig, echo) -> set:
         if not (out / schema.CONFIG).exists():
             raise ConfigError(f"--resume: {out} holds no study to resume (no {schema.CONFIG}); drop --resume")
         recorded = StudyConfig.from_dict(results_files.read_json(out / schema.CONFIG)).measured_settings()
-        differing = sorted(key for key, value in config.measured_settings().items() if recorded.get(key) != value)
+        given = config.measured_settings()
+        differing = sorted(
+            key for key, value in given.items()
+            if recorded.get(key) != value and not (key in PLANNED and value is None)  # left to the recorded plan
+        )
         if differing:
             shown = ", ".join(f"{key} (recorded {recorded.get(key)!r}, now {getattr(config, key)!r})" for key in differing)
             raise ConfigError(f"--resume: the settings differ from the study in {out}: {shown}")
@@ -270,41 +282,157 @@ def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progr
         return TrialOutcome("failed", str(error), [], {}, 0.0, 0.0, 0.0, 0.0)
 
 
-def run_study(config: StudyConfig, echo=print) -> int:
-    """Runs (or resumes) the study; returns the exit status: 0 all ok, 1 some trial failed, 130 interrupted."""
+CALIBRATION_STEPS = 40  # per epoch of the calibration trial: enough for a steady step time, a few seconds
+REPORT_SECONDS = 60.0  # set aside for drawing the report at the end of a budgeted study
+
+
+def calibrate(config: StudyConfig) -> budget.Calibration:
+    """One small compute-bound trial in a fresh process, like every trial: what a trial costs outside its
+    epochs (start-up, model, evaluation) and what one training step costs on this machine."""
+    small = dataclasses.replace(
+        config, epochs=2, repeats=1, limit=CALIBRATION_STEPS * config.batch_size, scale=1, sweep=None, trial_timeout=None
+    )
+    log_path = config.out_dir / "logs" / "calibration.log"
+    outcome = run_trial_process(small, Trial(0, schema.COMPUTE_BOUND), log_path, on_epoch=lambda event: None)
+    if outcome.status != schema.OK:
+        raise StudyError(f"the calibration trial failed ({outcome.error}); see {log_path}")
+    epochs_seconds = sum(event["epoch_seconds"] for event in outcome.epochs)
+    return budget.Calibration(
+        trial_overhead_seconds=max(outcome.wall_seconds - epochs_seconds, 0.0),
+        step_seconds=float(np.median(outcome.epochs[-1]["step_seconds"])),
+    )
+
+
+def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:
+    """The config with the settings the user left out planned to fit the budget; writes plan.json."""
     from inputs.corpus import DataSettings
+
+    echo(f"Calibrating on this machine (one short {schema.COMPUTE_BOUND} trial) to plan a {config.budget_minutes:g}-minute study ...")
+    calibration = calibrate(config)
+    trials_per_block = (len(config.strategies) + 1) * len(config.sweep_values())
+    train_size = DataSettings().train_size * config.scale
+    chosen = budget.plan(
+        config.budget_minutes * 60, time.monotonic() - started, calibration, trials_per_block, train_size,
+        config.batch_size, REPORT_SECONDS, epochs=config.epochs, repeats=config.repeats, limit=config.limit,
+    )
+    echo(chosen.describe(trials_per_block))
+    results_files.write_json(config.out_dir / schema.PLAN, {
+        "calibration": dataclasses.asdict(calibration), "plan": dataclasses.asdict(chosen),
+    })
+    return dataclasses.replace(
+        config, epochs=chosen.epochs, repeats=chosen.max_blocks, limit=chosen.limit,
+        planned_blocks=chosen.max_blocks if chosen.sequential else None,
+    )
+
+
+class StudyError(Exception):
+    """The study cannot go on (e.g. its calibration failed); the message is one line."""
+
+
+def _blocks(plan: list[Trial]) -> list[list[Trial]]:
+    blocks: dict[int, list[Trial]] = {}
+    for trial in plan:
+        blocks.setdefault(trial.repeat, []).append(trial)
+    return list(blocks.values())
+
+
+def verdicts_decided(out: Path, config: StudyConfig) -> bool:
+    """Whether every strategy's wall- and CPU-time verdict against the baseline is decided on the rows so far
+    (trivially so when the study compares nothing: one strategy alone)."""
+    from study import analysis
+
+    study = analysis.load(out)
+    if study.results.empty:
+        return False
+    found = analysis.analyse(study.results, study.trials, analysis.baseline_of(config.strategies), seed=config.seed,
+                             steps=study.steps, planned_blocks=config.planned_blocks, margin=config.margin)
+    return stats.all_decided(c for f in found.findings for c in (f.vs_baseline, f.cpu_vs_baseline))
+
+
+def _record_ending(out: Path, started: float, blocks_run: int, stopped: str) -> None:
+    path = out / schema.PLAN
+    record = results_files.read_json(path) if path.exists() else {}
+    record["ending"] = {"blocks_run": blocks_run, "stopped": stopped, "seconds_before_report": time.monotonic() - started}
+    results_files.write_json(path, record)
+
+
+def run_study(config: StudyConfig, echo=print, started: float | None = None) -> int:
+    """Runs (or resumes) the study; returns the exit status: 0 all ok, 1 some trial failed, 130 interrupted.
+
+    `started` (time.monotonic) is when the command began: the budget counts from there."""
     from study import report
 
+    started = time.monotonic() if started is None else started
     out = config.out_dir
+    if config.resume:
+        config = resumed_config(config)
     done = prepare_out_dir(config, echo)
     (out / "logs").mkdir(exist_ok=True)
+    if config.needs_plan:
+        try:
+            config = plan_to_budget(config, started, echo)
+        except budget.BudgetError as error:
+            raise ConfigError(str(error)) from None
+        results_files.write_json(out / schema.CONFIG, config.to_dict())
     plan = plan_study(config)
     todo = [trial for trial in plan if trial.key not in done]
-    train_size = DataSettings().train_size
-    examples = min(config.limit or train_size, train_size) * config.scale
+    examples = _examples(config)
     echo(_plan_line(config, plan, len(todo), examples))
     if done:
         echo(f"Resuming: {len(done)} finished trials kept, {len(todo)} to run.")
     progress = Progress(config, len(plan), echo)
     progress.finished_trials = len(plan) - len(todo)
-    failures = 0
+    failures, block_seconds, blocks_run = 0, [], 0
+    stopped = f"all {len(_blocks(plan))} planned blocks ran"
     try:
         with supervise.sigterm_raises(Interrupted):
-            for trial in todo:
-                position = plan.index(trial) + 1
-                outcome = _run_trial(config, trial, position, progress)
-                _save_trial(out, config, trial, position, outcome)
-                progress.trial_end(position, trial, outcome)
-                failures += outcome.status != schema.OK
+            for block in _blocks(plan):
+                block_started = time.monotonic()
+                for trial in block:
+                    if trial.key in done:
+                        continue
+                    position = plan.index(trial) + 1
+                    outcome = _run_trial(config, trial, position, progress)
+                    _save_trial(out, config, trial, position, outcome)
+                    progress.trial_end(position, trial, outcome)
+                    failures += outcome.status != schema.OK
+                blocks_run += 1
+                if any(trial.key not in done for trial in block):
+                    block_seconds.append(time.monotonic() - block_started)
+                if config.planned_blocks is None or blocks_run == len(_blocks(plan)):
+                    continue
+                if blocks_run >= stats.FIRST_LOOK and verdicts_decided(out, config):
+                    stopped = f"every verdict decided after {blocks_run} blocks"
+                    echo(f"Every verdict is decided after {blocks_run} blocks: stopping early.")
+                    break
+                elapsed = time.monotonic() - started
+                if not budget.another_block_fits(elapsed, block_seconds, config.budget_minutes * 60, REPORT_SECONDS):
+                    stopped = f"another block would not have ended within the {config.budget_minutes:g}-minute budget"
+                    echo(f"Stopping after {blocks_run} blocks: another would not fit the {config.budget_minutes:g}-minute budget.")
+                    break
     except (KeyboardInterrupt, Interrupted):
         echo(
             f"Interrupted. {progress.finished_trials} of {len(plan)} trials are saved in {out}. "
             f"Continue with the same command plus --resume, or draw the report so far with --report-only."
         )
         return 130
+    _record_ending(out, started, blocks_run, stopped)
     paths = report.build(out)
     echo(f"Report: {', '.join(str(path) for path in paths)}")
+    elapsed_minutes = (time.monotonic() - started) / 60
+    if elapsed_minutes > config.budget_minutes:
+        echo(f"The study took {elapsed_minutes:.1f} min: over its {config.budget_minutes:g}-minute budget by "
+             f"{elapsed_minutes - config.budget_minutes:.1f} min (see plan.json and summary.md for why).")
+    else:
+        echo(f"The study took {elapsed_minutes:.1f} min of its {config.budget_minutes:g}-minute budget.")
     if failures:
         echo(f"{failures} trial(s) failed; see trials.csv and {out / 'logs'}.")
         return 1
     return 0
+
+
+def _examples(config: StudyConfig) -> int:
+    from inputs.corpus import DataSettings
+
+    train_size = DataSettings().train_size
+    return min(config.limit or train_size, train_size) * config.scale

@@ -3,7 +3,8 @@
 - results.csv: one row per (strategy, repeat, epoch) of a finished trial;
 - steps.csv: one row per training step;
 - trials.csv: one row per trial, written last: it marks the trial finished (status ok) or failed;
-- config.json, environment.json: the settings and the machine.
+- config.json, environment.json: the settings (as planned) and the machine;
+- plan.json: how the budget was planned (calibration, prediction) and how the study ended (blocks, time).
 
 A trial is keyed by (repeat, strategy, sweep value); the sweep value is None in a study without a sweep,
 whatever a CSV reader made of the empty cell. The first epoch of every trial is the warm-up (tracing,
@@ -19,7 +20,8 @@ STEPS = "steps.csv"
 TRIALS = "trials.csv"
 CONFIG = "config.json"
 ENVIRONMENT = "environment.json"
-STUDY_FILES = (RESULTS, STEPS, TRIALS, CONFIG, ENVIRONMENT)
+PLAN = "plan.json"
+STUDY_FILES = (RESULTS, STEPS, TRIALS, CONFIG, ENVIRONMENT, PLAN)
 
 # An epoch's boundary: the wait before its first step and after its last, each with the process CPU over it.
 BOUNDARY_COLUMNS = (

@@ -21,7 +21,7 @@ from tests.conftest import run_cli
         (["--sweep", "speed=1,2"], "--sweep must look like NAME=V1,V2"),
         (["--sweep", "preprocess-cost=0,,5"], "values must be integers"),
         (["--sweep", "scale=0,2"], "at least 1"),
-        (["--trial-timeout", "-1"], "--trial-timeout: must be positive"),
+        (["--trial-timeout", "-1"], "--trial-timeout: must be a positive number"),
         (["--model", "huge"], "invalid choice: 'huge'"),
         (["--out", "/proc/no-such-place"], "cannot write there"),
         (["--resume", "--out", "/tmp/surely-no-study-here-4711"], "holds no study to resume"),

@@ -1,5 +1,6 @@
 """End to end, as a user runs it: tiny data, the small model, real trial processes."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -159,3 +160,21 @@ def test_a_new_study_moves_the_previous_one_aside(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     archived = list((out / "archive").glob("*/results.csv"))
     assert len(archived) == 1 and archived[0].read_text() == "strategy,repeat,epoch\n"
+
+
+def test_a_budgeted_study_calibrates_plans_and_says_how_it_ended(tmp_path):
+    """No --repeats: the blocks are planned from a calibration and stop once nothing is left undecided (one
+    strategy compares with nothing, so at the plan's first look, long before the 30-minute plan's last block)."""
+    out = tmp_path / "budgeted"
+    result = run_cli("--strategies", "tfdata", "--model", "small", "--limit", "64", "--epochs", "2", "--budget", "30",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Calibrating on this machine" in result.stdout
+    assert "Plan for a 30-minute budget: up to" in result.stdout
+    assert "Every verdict is decided after 4 blocks: stopping early." in result.stdout
+    config = json.loads((out / "config.json").read_text())
+    assert (config["epochs"], config["limit"]) == (2, 64) and config["planned_blocks"] == config["repeats"] > 4
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["ending"]["blocks_run"] == 4 and plan["calibration"]["step_seconds"] > 0
+    summary = (out / "summary.md").read_text()
+    assert "## Plan and budget" in summary and "The study ran 4 blocks and stopped because every verdict decided" in summary

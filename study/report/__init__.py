@@ -19,7 +19,8 @@ def build(out: Path) -> list[Path]:
         raise ResultsError(f"{out} holds no finished trial yet: nothing to report")
     config, results, ok = study.config, study.results, study.ok_trials
     result = analysis.analyse(
-        results, study.trials, analysis.baseline_of(config.strategies), seed=config.seed, steps=study.steps
+        results, study.trials, analysis.baseline_of(config.strategies), seed=config.seed, steps=study.steps,
+        planned_blocks=config.planned_blocks, margin=config.margin,
     )
     order = result.strategy_order()
     plots = [

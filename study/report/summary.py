@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from study import analysis, results_files, stats
+import numpy as np
+
+from study import analysis, budget, results_files, stats
 from study.config import StudyConfig
 from study.schema import COMPUTE_BOUND
 
@@ -70,6 +72,7 @@ def _answer(result: analysis.Analysis, config: StudyConfig) -> list[str]:
                 parts = ([f"faster than `{base}`: {_named(step_faster)}"] if step_faster else []) + (
                     [f"slower: {_named(step_slower)}"] if step_slower else [])
                 sentence += "; ".join(parts) + "."
+        sentence += _recommendation(result.recommendations.get(value), base)
         input_bound = [f.strategy for f in findings if f.regime == analysis.INPUT_BOUND]
         if input_bound:
             sentence += f" Input-bound (the pipeline alone is slower than the model consumes): {', '.join(input_bound)}."
@@ -80,6 +83,31 @@ def _answer(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     if len(result.failures):
         lines.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
     return lines
+
+
+def _saving(comparison) -> str:
+    """What the recommended strategy saves against one alternative, from `alternative / recommended`."""
+    r = comparison.ratio
+    if comparison.verdict in (stats.FASTER, stats.SLOWER):
+        saving = lambda ratio: (1 - 1 / ratio) * 100  # noqa: E731 - share of the alternative's epoch saved
+        return f"`{comparison.strategy}` {saving(r.estimate):+.0f}% [95% CI {saving(r.low):+.0f}% to {saving(r.high):+.0f}%]"
+    if comparison.verdict == stats.EQUIVALENT:
+        return f"`{comparison.strategy}` equivalent within ±{comparison.margin:.0%}"
+    return f"`{comparison.strategy}` undecided"
+
+
+def _recommendation(recommended, base: str) -> str:
+    """Use what the verdicts support: the baseline unless a strategy is significantly faster end to end."""
+    if recommended is None:
+        return ""
+    name, against = recommended
+    if not against:
+        return ""
+    if name == base:
+        head = f" **Keep `{name}`**: no alternative is significantly faster end to end."
+    else:
+        head = f" **Use `{name}` on this machine.**"
+    return head + " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in against) + "."
 
 
 def _stall_sentences(findings, where: str) -> list[str]:
@@ -188,14 +216,55 @@ def _regime_lines(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     return lines
 
 
+def _warmup_note(result: analysis.Analysis) -> str:
+    steps = [f.warmup_steps for f in result.findings if not math.isnan(f.warmup_steps)]
+    return f": warm-up took a median of {float(np.median(steps)):.0f} steps per trial" if steps else ""
+
+
+def _budget_lines(study: analysis.Study, config: StudyConfig) -> list[str]:
+    """How the budget was planned, what was cut, and how the study ended against it (plan.json)."""
+    record = study.plan_record
+    if not record:
+        return []
+    lines = ["", "## Plan and budget", ""]
+    planned = None
+    if "plan" in record:
+        planned = budget.Plan(**{**record["plan"], "cuts": tuple(record["plan"]["cuts"])})
+        calibration = record["calibration"]
+        trials_per_block = (len(config.strategies) + 1) * len(config.sweep_values())
+        lines += [f"Calibration on this machine: a trial costs {calibration['trial_overhead_seconds']:.0f} s outside its "
+                  f"epochs and a training step {calibration['step_seconds'] * 1000:.1f} ms (one short `compute-bound` "
+                  "trial).", "", planned.describe(trials_per_block)]
+    else:
+        lines += ["Epochs, blocks and data size were all set on the command line: nothing was planned."]
+    ending = record.get("ending")
+    if ending:
+        minutes = ending["seconds_before_report"] / 60
+        over = minutes - config.budget_minutes
+        verdict = (f"over the {config.budget_minutes:g}-minute budget by {over:.1f} min" if over > 0
+                   else f"within the {config.budget_minutes:g}-minute budget")
+        lines += ["", f"The study ran {ending['blocks_run']} blocks and stopped because {ending['stopped']}; "
+                  f"{minutes:.1f} min had passed before the report was drawn ({verdict})."]
+        if over > 0 and planned is not None:
+            lines[-1] += (" Trials took longer than calibrated (the machine was slower or busier than during the "
+                          "calibration, or the settings you fixed cost more than the budget): compare trials.csv's "
+                          f"wall_seconds with the planned {planned.trial_seconds:.0f} s per trial.")
+    return lines
+
+
 def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, plots: list, order: list) -> Path:
     config = study.config
     lines = ["# Input-pipeline study: which way of feeding `model.fit` is fastest?", ""]
     for paragraph in _answer(result, config):
         lines += [paragraph, ""]
     lines += ["## Steady-state results", "",
-              "Steady epochs are every epoch after the first of each trial. Ratios are paired within blocks (geometric mean "
-              "over blocks, 95% Student t interval over blocks); below 1 is faster. Epoch times carry a 95% bootstrap interval. *Limit* is the compute-bound limit, `compute-bound`: "
+              "Steady epochs are every epoch after the first of each trial (end to end, boundaries included); the time "
+              "in steps is each trial's mean step after its warm-up, where the step times settle (MSER-5 on the "
+              f"per-step times{_warmup_note(result)}). Ratios are paired within blocks (geometric mean over blocks); "
+              "below 1 is faster. Their 95% intervals are t intervals over blocks at the level a sequential plan "
+              "needs, so that looking after every block keeps the 5% error rate (Pocock's repeated t test; "
+              f"study/stats.py). Verdicts: faster, slower, equivalent within ±{config.margin:.0%}, or undecided. "
+              "Epoch times carry a 95% bootstrap interval. *Limit* is the compute-bound limit, `compute-bound`: "
               "the model fed one ready batch over and over.", ""]
     lines += _table(result, config)
     lines += ["", "## Where the time goes", "",
@@ -212,6 +281,7 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
     lines += _boundary_table(result, config)
     lines += ["", "## Verdicts", ""] + _verdicts(result, config)
     lines += _regime_lines(result, config)
+    lines += _budget_lines(study, config)
     if len(result.failures):
         lines += ["", "## Failed trials", "", "| strategy | block | setting | status | error |", "|---|---|---|---|---|"]
         for row in result.failures.itertuples():
