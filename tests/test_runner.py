@@ -13,13 +13,13 @@ from tests.conftest import PROJECT_ROOT, run_cli
 
 TINY = ["--model", "small", "--limit", "200", "--batch-size", "64"]
 PLUGINS = {"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:RaisesMidEpoch,tests.faulty_strategies:KilledMidEpoch,tests.faulty_strategies:HangsMidEpoch"}
-PLOTS = ["epoch_time.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png", "timeline.png"]
+PLOTS = ["epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png", "timeline.png"]
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
-    result = run_cli("--strategies", "arrays,generator,tfdata", "--repeats", "2", "--epochs", "3", *TINY, "--out", str(out))
+    result = run_cli("--strategies", "arrays,tfdata,tfdata-repeat", "--repeats", "2", "--epochs", "3", *TINY, "--out", str(out))
     return out, result
 
 
@@ -52,6 +52,20 @@ def test_steps_and_trials_are_recorded(study):
     assert (trials["peak_rss_mb"] > 0).all() and (trials["cpu_user_seconds"] > 0).all()
     strategies = trials[trials["strategy"] != "compute-bound"]
     assert (strategies["pipeline_examples"] > 0).all() and (strategies["pipeline_first_batch_seconds"] > 0).all()
+
+
+def test_epoch_boundaries_are_recorded_with_their_cpu_time_and_fit_teardown(study):
+    out, _ = study
+    results = pd.read_csv(out / "results.csv")
+    for column in ("before_first_step", "after_last_step"):
+        wall, cpu = results[f"{column}_seconds"], results[f"{column}_cpu_seconds"]
+        assert (wall >= 0).all() and (cpu >= 0).all()
+    assert (results["before_first_step_seconds"] + results["after_last_step_seconds"] <= results["epoch_seconds"]).all()
+    trials = pd.read_csv(out / "trials.csv")
+    assert (trials["fit_teardown_seconds"] >= 0).all() and trials["fit_teardown_cpu_seconds"].notna().all()
+    summary = (out / "summary.md").read_text()
+    boundaries = summary.split("## Epoch boundaries")[1]
+    assert "| tfdata-repeat |" in boundaries and "fit teardown" in boundaries
 
 
 def test_report_files_and_summary_contents(study):
@@ -132,7 +146,7 @@ def test_interrupted_study_resumes_to_exactly_the_rows_of_an_uninterrupted_one(t
 
 def test_resume_refuses_other_settings(study):
     out, _ = study
-    result = run_cli("--strategies", "arrays,generator,tfdata", "--repeats", "2", "--epochs", "4", *TINY, "--out", str(out), "--resume")
+    result = run_cli("--strategies", "arrays,tfdata,tfdata-repeat", "--repeats", "2", "--epochs", "4", *TINY, "--out", str(out), "--resume")
     assert result.returncode == 2 and "settings differ" in result.stderr and "epochs" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
