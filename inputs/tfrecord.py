@@ -12,7 +12,8 @@ tokenizer of `inputs.text` + preprocess cost, AUTOTUNE) -> prefetch(AUTOTUNE).
   shuffle), so an epoch holds every example exactly k times, as the replicated in-memory corpus does.
 - Before reading, every shard of the split is read through once with CRC checks and counted against the
   lengths TFDS recorded: a damaged or truncated shard stops the trial with an error naming the file, instead
-  of failing halfway through an epoch or silently feeding fewer examples.
+  of failing halfway through an epoch or silently feeding fewer examples. run_study.py does the same check
+  before the study's first trial (`inputs.corpus.records.checked_builder`), rebuilding damaged records.
 """
 
 from __future__ import annotations

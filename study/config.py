@@ -29,6 +29,26 @@ class ConfigError(Exception):
     """A bad option: the message is the one line the user sees (exit status 2)."""
 
 
+# The option that sets each checked field, for the one line a bad value gets.
+_OPTION = {
+    "epochs": "--epochs", "repeats": "--repeats", "batch_size": "--batch-size", "limit": "--limit", "seed": "--seed",
+    "preprocess_cost_us": "--preprocess-cost", "scale": "--scale", "workers": "--workers",
+    "service_workers": "--service-workers", "trial_timeout": "--trial-timeout",
+}
+# field -> the lowest value that means something (None: the field may be unset).
+_LOWEST = {
+    "repeats": 1, "batch_size": 1, "limit": 1, "seed": 0, "preprocess_cost_us": 0, "scale": 1, "workers": 1,
+    "service_workers": 1,
+}
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding and keras.utils.set_random_seed take 0 .. 2**32 - 1
+# Epoch 1 is the warm-up: a study needs at least one steady epoch after it.
+MIN_EPOCHS = 2
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclasses.dataclass(frozen=True)
 class FeedOptions:
     """What a feed strategy may know about the trial it feeds; nothing else of the study reaches inputs/."""
@@ -77,11 +97,101 @@ class StudyConfig:
         """True when the budget planner has settings to choose (the user left epochs, repeats or limit out)."""
         return self.epochs is None or self.repeats is None or self.limit is None
 
+    def __post_init__(self):
+        self._check()
+
+    def _check(self) -> None:
+        """Every value and combination that cannot make a meaningful study is refused here, once, for every
+        entry point (the command line, a recorded config.json, a test or a benchmark): a ConfigError whose
+        message is the user's one line. Unset (None) counts are left to whoever plans them (--budget)."""
+        for name, lowest in _LOWEST.items():
+            value = getattr(self, name)
+            if value is None and name in ("limit", "repeats"):
+                continue
+            if not _is_integer(value) or value < lowest:
+                what = "a positive integer" if lowest == 1 else "a non-negative integer"
+                raise ConfigError(f"{_OPTION[name]}: must be {what}, got {value!r}")
+        if self.seed > MAX_SEED:
+            raise ConfigError(f"--seed: must be at most 2**32 - 1 = {MAX_SEED} (what numpy and Keras accept), got {self.seed}")
+        for name, option in (("out", "--out"), ("cache_dir", "--cache-dir")):
+            value = getattr(self, name)
+            if (value is not None or name == "out") and (not isinstance(value, str) or not value.strip()):
+                raise ConfigError(f"{option}: a folder is needed, got {value!r}")
+        if self.epochs is not None:
+            if not _is_integer(self.epochs) or self.epochs < 1:
+                raise ConfigError(f"--epochs: must be a positive integer, got {self.epochs!r}")
+            if self.epochs < MIN_EPOCHS:
+                raise ConfigError(
+                    f"--epochs {self.epochs}: the first epoch of every trial is warm-up, so a study needs at least "
+                    f"{MIN_EPOCHS} epochs to measure a steady one"
+                )
+        if self.trial_timeout is not None and (
+            isinstance(self.trial_timeout, bool) or not isinstance(self.trial_timeout, (int, float)) or not self.trial_timeout > 0
+        ):
+            raise ConfigError(f"--trial-timeout: must be positive, got {self.trial_timeout!r}")
+        for name, option in (("budget_minutes", "--budget"), ("margin", "--margin")):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise ConfigError(f"{option}: must be a positive number, got {value!r}")
+        if not self.strategies or not all(isinstance(name, str) and name for name in self.strategies):
+            raise ConfigError(f"--strategies: a list of strategy names is needed, got {self.strategies!r}")
+        if self.resume and self.report_only:
+            raise ConfigError("--resume and --report-only exclude each other")
+        self._check_sweep()
+        self._check_training_set()
+
+    def _check_sweep(self) -> None:
+        if self.sweep is None:
+            return
+        if (
+            not isinstance(self.sweep, (tuple, list)) or len(self.sweep) != 2 or self.sweep[0] not in SWEEPABLE
+            or not isinstance(self.sweep[1], (tuple, list)) or not self.sweep[1]
+            or not all(_is_integer(value) for value in self.sweep[1])
+        ):
+            raise ConfigError(f"--sweep must be a setting ({', '.join(SWEEPABLE)}) and integer values, got {self.sweep!r}")
+        name, values = self.sweep
+        field = SWEEPABLE[name]
+        lowest = _LOWEST[field]
+        if any(value < lowest for value in values):
+            raise ConfigError(f"--sweep {name}: values must be at least {lowest}, got {','.join(map(str, values))}")
+        if len(set(values)) != len(values):
+            raise ConfigError(f"--sweep {name}: a value is listed twice in {','.join(map(str, values))}")
+        # The swept setting takes each value in turn; a fixed value of its own would be silently overridden.
+        # (at_sweep_value's configs hold one of the swept values, which is fine.)
+        default = next(f.default for f in dataclasses.fields(self) if f.name == field)
+        if getattr(self, field) != default and getattr(self, field) not in values:
+            raise ConfigError(f"--{name} and --sweep {name} exclude each other: the sweep sets {name}")
+
+    def _check_training_set(self) -> None:
+        from inputs.corpus import DataSettings  # the corpus' split sizes are defined once, there
+
+        train_size = DataSettings().train_size  # a larger limit means all of them (the CLI refuses it, run_study.py)
+        scales = self.sweep[1] if self.sweep and self.sweep[0] == "scale" else (self.scale,)
+        examples = min(self.limit or train_size, train_size) * min(scales)
+        if self.batch_size >= examples:  # one batch per epoch: no step times, no pipeline rate
+            size = "larger than" if self.batch_size > examples else "as large as"
+            raise ConfigError(
+                f"--batch-size {self.batch_size} is {size} the {examples:,} training examples: every epoch would be "
+                "a single batch; use a smaller --batch-size or a larger --limit"
+            )
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> "StudyConfig":
+        """The config recorded in a study's config.json; a ConfigError names what is wrong with it."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"the recorded settings (config.json) must be a JSON object, not {type(values).__name__}")
+        try:
+            return cls._from_dict(values)
+        except ConfigError as error:
+            raise ConfigError(f"the recorded settings (config.json) are not valid: {error}") from None
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"the recorded settings (config.json) are not valid: {error}") from None
+
+    @classmethod
+    def _from_dict(cls, values: dict) -> "StudyConfig":
         known = {field.name for field in dataclasses.fields(cls)}
         values = {key: value for key, value in values.items() if key in known}
         if values.get("strategies") is not None:

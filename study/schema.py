@@ -47,6 +47,29 @@ REQUIRED = {
 }
 COLUMNS = {RESULTS: RESULT_COLUMNS, STEPS: STEP_COLUMNS, TRIALS: TRIAL_COLUMNS}
 
+# What a row must hold to be read back: the values every row has (the trial's key and its measurement), and
+# the columns that hold numbers when they hold anything. A row failing these (a cut line, a damaged file) is
+# left out with a warning and its trial rerun by --resume (study.results_files).
+REQUIRED_VALUES = {
+    RESULTS: ["strategy", "repeat", "epoch", "epoch_seconds", "cpu_seconds", "steps", "examples"],
+    STEPS: ["strategy", "repeat", "epoch", "step", "step_seconds"],
+    TRIALS: ["strategy", "repeat", "status"],
+}
+INTEGER_COLUMNS = frozenset({"repeat", "sweep_value", "epoch", "steps", "examples", "step", "position", "parameters", "pipeline_examples"})
+TEXT_COLUMNS = frozenset({"strategy", "sweep", "status", "error", "warmup"})
+POSITIVE_COLUMNS = frozenset({"epoch_seconds", "repeat", "epoch", "steps", "examples", "step"})  # > 0 when present
+
+# The report's files (study.report writes exactly these; tests/test_damaged_files.py checks it). With
+# STUDY_FILES and the logs folder they are everything a study writes into --out, and all a new study moves
+# into archive/ - nothing else of the folder is touched.
+SUMMARY = "summary.md"
+PLOTS = (
+    "epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png",
+    "timeline.png", "scaling.png", "memory_scaling.png",
+)
+LOGS = "logs"
+WRITTEN_FILES = (*STUDY_FILES, SUMMARY, *PLOTS)
+
 # What the child reports per epoch that goes into results.csv as it is.
 EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy", *BOUNDARY_COLUMNS)
 # What the child reports at the end that goes into trials.csv.

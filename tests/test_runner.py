@@ -170,7 +170,7 @@ def test_a_new_study_moves_the_previous_one_aside(tmp_path):
     out.mkdir()
     (out / "results.csv").write_text("strategy,repeat,epoch\n")
     (out / "config.json").write_text("{}")
-    result = run_cli("--strategies", "arrays", "--repeats", "1", "--epochs", "1", *TINY, "--out", str(out))
+    result = run_cli("--strategies", "arrays", "--repeats", "1", "--epochs", "2", *TINY, "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     archived = list((out / "archive").glob("*/results.csv"))
     assert len(archived) == 1 and archived[0].read_text() == "strategy,repeat,epoch\n"

@@ -16,7 +16,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -153,22 +152,45 @@ def _build(settings: DataSettings, texts, labels):
     }
 
 
+# Every array a cache holds; a cache missing any (an older layout, a damaged file) is rebuilt.
+CACHED_ARRAYS = ("x_train", "y_train", "x_val", "y_val", "train_index", "val_index", "vocabulary")
+
+
 def _load_cache(path: Path, settings: DataSettings):
-    """The cached arrays, or None when the file is missing, unreadable or not for these settings."""
+    """The cached arrays, or None when the file is missing, unreadable, damaged, of an older layout or not for
+    these settings: the caller then rebuilds it."""
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as cached:
-            arrays = {name: cached[name] for name in cached.files}
+            if not set(CACHED_ARRAYS) <= set(cached.files):
+                return None
+            arrays = {name: cached[name] for name in CACHED_ARRAYS}  # reads (and CRC-checks) every member
+        train, val = settings.train_size, settings.validation_size
         ok = (
-            arrays["x_train"].shape == (settings.train_size, settings.sequence_length)
-            and arrays["x_val"].shape == (settings.validation_size, settings.sequence_length)
-            and len(arrays["y_train"]) == settings.train_size
-            and len(arrays["vocabulary"]) <= settings.vocab_size - FIRST_WORD_ID
+            arrays["x_train"].shape == (train, settings.sequence_length)
+            and arrays["x_val"].shape == (val, settings.sequence_length)
+            and arrays["y_train"].shape == (train,) and arrays["y_val"].shape == (val,)
+            and arrays["train_index"].shape == (train,) and arrays["val_index"].shape == (val,)
+            and arrays["vocabulary"].ndim == 1 and len(arrays["vocabulary"]) <= settings.vocab_size - FIRST_WORD_ID
+            and all(np.issubdtype(arrays[name].dtype, np.integer) for name in CACHED_ARRAYS if name != "vocabulary")
         )
         return arrays if ok else None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    except Exception:  # noqa: BLE001 - any damage (zlib.error, BadZipFile, EOFError, ...) means: rebuild
         return None
+
+
+def _save_cache(path: Path, arrays: dict) -> None:
+    """Written to a temporary name and renamed: a crash mid-write never leaves a truncated cache behind, and a
+    failed write (a full disk) removes its temporary file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    try:
+        np.savez(temporary, **arrays)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def prepare(settings: DataSettings, cache_dir: Path | None = None, with_texts: bool = False) -> PreparedData:
@@ -180,10 +202,7 @@ def prepare(settings: DataSettings, cache_dir: Path | None = None, with_texts: b
     if arrays is None:
         texts, labels = load_corpus(settings.source)
         arrays = _build(settings, texts, labels)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(temporary, **arrays)
-        os.replace(temporary, path)  # a crash mid-write never leaves a truncated cache behind
+        _save_cache(path, arrays)
     train_texts = None
     if with_texts:
         if texts is None:

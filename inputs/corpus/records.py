@@ -75,3 +75,41 @@ def prepared_builder(settings: corpus.DataSettings, data_dir) -> StudyImdb:
         tfds.disable_progress_bar()  # progress bars would fill the trial's log
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig(num_shards=NUM_SHARDS))
     return builder
+
+
+def checked_builder(settings: corpus.DataSettings, data_dir) -> StudyImdb:
+    """`prepared_builder`, with every training shard read through once (CRC and record count): damaged or
+    missing shards are deleted and written again, once; still damaged, a DataError names the shard."""
+    import shutil
+
+    from inputs.tfrecord import verify_shards
+
+    builder = prepared_builder(settings, data_dir)
+    try:
+        verify_shards(builder.info.splits["train"])
+        return builder
+    except corpus.DataError:
+        shutil.rmtree(builder.data_dir)
+    builder = prepared_builder(settings, data_dir)
+    verify_shards(builder.info.splits["train"])
+    return builder
+
+
+def main(argv=None) -> int:
+    """run_study.py's check before any trial, in a process of its own, argument `{"settings": {<DataSettings>},
+    "cache_dir": ...}` (run with -c, not -m: TFDS finds a builder's files through its module's name); a problem
+    is one line on stderr and exit status 2."""
+    import json
+    import sys
+
+    from inputs.tfrecord import records_dir
+
+    spec = json.loads((argv or sys.argv[1:])[0])
+    settings = corpus.DataSettings(**spec["settings"])
+    try:
+        checked_builder(settings, records_dir(spec.get("cache_dir")))
+    except Exception as error:  # noqa: BLE001 - DataError, OSError or TensorFlow's own: one line, never a traceback
+        print(f"TFRecords in {records_dir(spec.get('cache_dir'))}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
