@@ -166,16 +166,17 @@ def parse_sweep(text: str | None):
     return name, tuple(values)
 
 
-def check_out_dir(path: Path) -> None:
+def check_writable_folder(path: Path, option: str) -> None:
+    """`path` is (or can be made) a folder we can write in; else one line naming `option`."""
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"--out {path} is a file, not a folder; choose a folder")
+        raise ConfigError(f"{option} {path} is a file, not a folder; choose a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".write-test-{os.getpid()}"
         probe.write_text("ok")
         probe.unlink()
     except OSError as error:
-        raise ConfigError(f"--out {path}: cannot write there ({error.strerror or error})") from None
+        raise ConfigError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
 
 
 def _given_or_default(args, sweep) -> dict:
@@ -275,15 +276,7 @@ def check_cache_dir(config: StudyConfig) -> None:
 
     path = Path(config.cache_dir) if config.cache_dir else corpus.default_cache_dir()
     option = "--cache-dir" if config.cache_dir else ("STUDY_CACHE_DIR" if "STUDY_CACHE_DIR" in os.environ else "the cache folder")
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"{option} {path} is a file, not a folder; choose a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{os.getpid()}"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as error:
-        raise ConfigError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
+    check_writable_folder(path, option)
 
 
 def check_records(config: StudyConfig) -> None:
@@ -345,7 +338,7 @@ def main(argv=None) -> int:
         check_resume(config)
         check_cache_dir(config)
         check_sources(config)  # before the folder is made: a bad source leaves no empty runs/<date-time>/ behind
-        check_out_dir(config.out_dir)
+        check_writable_folder(config.out_dir, "--out")
         from study import runner
 
         status = runner.run_study(config, started=started)

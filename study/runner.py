@@ -56,9 +56,8 @@ class ServiceStartError(Exception):
 
 
 def resumed_config(config: StudyConfig) -> StudyConfig:
-    """For --resume: the recorded study's planned settings wherever this command left them to the plan."""
-    if not (config.out_dir / schema.CONFIG).exists():
-        raise ConfigError(f"--resume: {config.out_dir} holds no study to resume (no {schema.CONFIG}); drop --resume")
+    """For --resume: the recorded study's planned settings wherever this command left them to the plan (the
+    command checked there is a study to resume)."""
     recorded = StudyConfig.from_dict(results_files.read_json(config.out_dir / schema.CONFIG))
     return dataclasses.replace(config, **{key: getattr(recorded, key) for key in PLANNED if getattr(config, key) is None})
 
