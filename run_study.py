@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preprocess-cost", dest="preprocess_cost_us", type=NON_NEGATIVE, default=None, metavar="MICROSECONDS",
                         help=f"extra deterministic CPU work per example in the online strategies (default: {DEFAULTS.preprocess_cost_us})")
     parser.add_argument("--scale", type=POSITIVE, default=None, help=f"replicate the training corpus this many times (default: {DEFAULTS.scale})")
-    parser.add_argument("--workers", type=POSITIVE, default=DEFAULTS.workers, help="PyDataset workers (default: %(default)s)")
+    parser.add_argument("--workers", type=POSITIVE, default=DEFAULTS.workers, help="PyDataset workers, and Grain's worker processes or threads (default: %(default)s)")
     parser.add_argument("--use-multiprocessing", action="store_true", help="PyDataset workers as processes instead of threads")
     parser.add_argument("--service-workers", type=POSITIVE, default=None,
                         help=f"tf.data service workers started locally for tfdata-service (default: {DEFAULTS.service_workers})")
