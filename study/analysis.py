@@ -151,8 +151,10 @@ def steady_step_seconds(steps: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, trial in table.groupby(keys, sort=False):
         seconds = trial["step_seconds"].to_numpy(float)
-        warm_up = steady_state.warmup_end(seconds)
-        rows.append((*key, float(seconds[warm_up.end:].mean()), warm_up.end))
+        # At least the first step: it traces the train function (seconds, not milliseconds), and MSER's batch
+        # medians, robust to one odd step in five, can leave that one step in - where it would dominate a mean.
+        end = max(steady_state.warmup_end(seconds).end, 1)
+        rows.append((*key, float(seconds[end:].mean()), end))
     return pd.DataFrame(rows, columns=[*keys, "steady_step_seconds", "warmup_steps"])
 
 

@@ -69,3 +69,18 @@ def test_a_series_still_warming_up_is_not_called_steady():
 def test_too_short_a_series_is_not_judged():
     assert steady_state.warmup_end([0.5, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]) == steady_state.WarmUp(0, False, 7)
     assert not steady_state.warmup_end([]).reached
+
+
+def test_a_trials_steady_step_time_leaves_out_the_tracing_step_even_when_mser_keeps_everything():
+    """The first step traces the train function; batch medians see it as one odd step in five and may cut
+    nothing, but the steady mean must not include it (it would dominate a short trial's mean)."""
+    import pandas as pd
+
+    from study.analysis import steady_step_seconds
+
+    steady = 0.1 + 0.01 * np.random.default_rng(0).standard_normal(41)  # seed 0: MSER-5 alone cuts nothing
+    seconds = [1.6, *steady]
+    steps = pd.DataFrame({"strategy": "arrays", "repeat": 1, "sweep_value": None, "epoch": [1] * 21 + [2] * 21,
+                          "step": list(range(1, 22)) * 2, "step_seconds": seconds})
+    row = steady_step_seconds(steps).iloc[0]
+    assert row["warmup_steps"] >= 1 and abs(row["steady_step_seconds"] - steady.mean()) < 1e-9
