@@ -111,7 +111,6 @@ class Boundary:
 @dataclasses.dataclass(frozen=True)
 class Analysis:
     findings: list  # Finding, in sweep order then fastest first
-    noise: dict  # sweep_value -> the limit's relative epoch-to-epoch noise
     failures: pd.DataFrame  # trials that failed or timed out
     baseline: str
     # sweep_value -> (the strategy to use, each alternative compared with it end to end: ratio = alternative / it)
@@ -180,13 +179,12 @@ def analyse(
     trials = schema.normalize_sweep_column(trials)
     ok_trials = trials[trials["status"] == schema.OK]
     steady = schema.steady(results)
-    findings, noise, recommendations = [], {}, {}
+    findings, recommendations = [], {}
     for value in sorted(set(results["sweep_value"]), key=schema.sweep_order):
         at_value = schema.rows_at(steady, value)
         trials_at = schema.rows_at(ok_trials, value)
         blocks = sorted(at_value["repeat"].unique())
         limit = at_value[at_value["strategy"] == COMPUTE_BOUND]
-        noise[value] = stats.relative_noise([rows["epoch_seconds"].to_numpy(float) for _, rows in limit.groupby("repeat")])
         model_rate = float(limit["examples_per_second"].median()) if not limit.empty else math.nan
         for strategy, rows in at_value.groupby("strategy", sort=False):
             findings.append(
@@ -196,7 +194,7 @@ def analyse(
                                             at_value, blocks, baseline, statistics)
     findings.sort(key=lambda f: (*schema.sweep_order(f.sweep_value), f.epoch_seconds.estimate))
     failures = trials[trials["status"] != schema.OK]
-    return Analysis(findings, noise, failures, baseline, recommendations)
+    return Analysis(findings, failures, baseline, recommendations)
 
 
 def _recommend(findings, at_value, blocks, baseline, statistics):
