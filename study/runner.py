@@ -435,6 +435,7 @@ def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
                 failures += outcome.status != schema.OK
                 if outcome.interrupted:  # it had reported its results when the signal came: saved, now stop
                     raise Interrupted()
+                supervise.raise_if_stop_received()
             blocks_run += 1
             if any(trial.key not in done for trial in block):
                 block_seconds.append(time.monotonic() - block_started)
@@ -460,6 +461,7 @@ def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
     try:
         _record_ending(out, started, blocks_run, stopped)
         paths = report.build(out)
+        supervise.raise_if_stop_received()
     except (KeyboardInterrupt, Interrupted):
         _echo_quietly(
             echo,

@@ -143,8 +143,10 @@ class _StopSignals:
     def __init__(self):
         self.holding = 0
         self.pending: int | None = None
+        self.received: int | None = None  # kept: the raise is lost if it lands in a __del__ or weakref callback
 
     def handle(self, signal_number, frame):
+        self.received = signal_number
         if self.holding:
             self.pending = self.pending or signal_number
             return
@@ -169,6 +171,13 @@ def stop_signals_interrupt() -> None:
     """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt (main thread only; idempotent)."""
     for signal_number in STOP_SIGNALS:
         signal.signal(signal_number, _STOP.handle)
+
+
+def raise_if_stop_received() -> None:
+    """At a checkpoint: a stop signal came but its KeyboardInterrupt was swallowed (Python ignores exceptions
+    raised in finalizers and weakref callbacks, where the handler may happen to run): raise it now."""
+    if _STOP.received is not None:
+        raise KeyboardInterrupt()
 
 
 def signals_deferred():
