@@ -16,6 +16,7 @@ from inputs.grain_text import GrainProcessesStrategy, GrainThreadsStrategy
 from inputs.pydataset import PyDatasetStrategy
 from inputs.tfdata import TfDataStrategy
 from inputs.tfdata_autotune_off import TfDataAutotuneOffStrategy
+from inputs.tfdata_gather import TfDataGatherStrategy
 from inputs.tfdata_online import TfDataOnlineStrategy
 from inputs.tfdata_repeat import TfDataRepeatStrategy
 from inputs.tfdata_service import TfDataServiceStrategy
@@ -29,6 +30,7 @@ STRATEGIES = {
         TfDataStrategy(),
         TfDataRepeatStrategy(),
         TfDataAutotuneOffStrategy(),
+        TfDataGatherStrategy(),
         GeneratorOnlineStrategy(),
         TfDataOnlineStrategy(),
         PyDatasetStrategy(),

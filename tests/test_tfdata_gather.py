@@ -1,0 +1,19 @@
+"""tfdata-gather: what is special about it - fit keeps one iterator for all epochs, whose every pass is one epoch.
+Its promises (each example once per epoch, the final partial batch, new seeded orders) are in
+test_strategy_contract.py."""
+
+from inputs.registry import STRATEGIES
+from study.config import FeedOptions
+from tests import strategy_checks as checks
+from tests.test_tfdata_repeat import count_fit_iterators
+
+STRATEGY = STRATEGIES["tfdata-gather"]
+
+
+def test_fit_keeps_one_iterator_for_all_epochs():
+    assert count_fit_iterators(STRATEGY) == 1
+
+
+def test_steps_per_epoch_is_one_pass():
+    arguments = STRATEGY.fit_arguments(checks.tagged_data(101), FeedOptions(batch_size=32, seed=3))
+    assert arguments["steps_per_epoch"] == 4  # ceil(101 / 32): three full batches and one of 5
