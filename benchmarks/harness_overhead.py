@@ -1,10 +1,20 @@
 #!/usr/bin/env python
-"""How much does the study's own measuring cost? Prints the ratio of steady epoch times:
-the study's `tfdata` trial (per-step timing callback, example-counting metric, child-process protocol)
-against a bare `model.fit` on the same tf.data pipeline in a fresh process, timed per epoch only.
+"""Is the per-step gap between feeds the study's own doing? The study's trial against a bare `model.fit`, per
+strategy, side by side, at the default study's settings.
 
-Pairs alternate which one runs first, so the machine's drift spreads over both. Aim: within 2%.
-Usage: python benchmarks/harness_overhead.py [--pairs 3] [--limit 5000] [--epochs 3] [--model lstm]
+Each round runs, in a fresh process each and in a new seeded order, every strategy twice: once as the study runs
+it (study.runner's child process: per-step timing callback, example-counting metric, child-process protocol) and
+once as a bare script would (`keras.Sequential` of the same layers, `metrics=["accuracy"]`, an epoch-level clock
+only, so Keras keeps its asynchronous step dispatch). Printed per strategy and way of running: the median CPU
+seconds of a steady epoch (process CPU, all threads: an idle boundary wait adds nothing to it), and the paired
+ratio to `arrays` within each way, with a t interval over rounds. If the gap between feeds is the same in both
+ways, the harness does not cause it; `study / bare` per strategy is the harness' own overhead.
+
+The study's wall time in steps (boundaries left out) is printed too; the bare fit's epochs include their boundary
+waits, so only its CPU time is compared.
+
+Usage: python benchmarks/harness_overhead.py [--rounds 3] [--limit 2048] [--epochs 3]
+           [--strategies arrays,tfdata,compute-bound,tfdata-gather] [--model lstm]
 """
 
 from __future__ import annotations
@@ -13,25 +23,30 @@ import argparse
 import json
 import math
 import os
+import platform
+import random
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BARE_FIT = r"""
-import json, sys, time
+import json, math, sys, time
 import keras
 from inputs import corpus, registry
 from study.config import FeedOptions
 from models.imdb import LAYERS
 
 settings = json.loads(sys.argv[1])
-prepared = corpus.prepare(corpus.DataSettings(seed=settings["seed"])).limited(settings["limit"])
+strategy = registry.get(settings["strategy"])
+prepared = corpus.prepare(corpus.DataSettings(seed=settings["seed"]), with_texts=strategy.needs_texts).limited(settings["limit"])
 keras.utils.set_random_seed(settings["seed"])
-model = keras.Sequential([keras.Input(shape=(80,), dtype="int32"), *LAYERS[settings["model"]]()])
+model = keras.Sequential([keras.Input(shape=(prepared.sequence_length,), dtype="int32"), *LAYERS[settings["model"]]()])
 model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
 times = []
 
@@ -41,62 +56,91 @@ class EpochClock(keras.callbacks.Callback):  # epoch-level only: keeps Keras' as
     def on_epoch_end(self, epoch, logs=None):
         times.append((time.perf_counter() - self.start, time.process_time() - self.cpu_start))
 
-arguments = registry.STRATEGIES["tfdata"].fit_arguments(prepared, FeedOptions(batch_size=settings["batch_size"], seed=settings["seed"]))
+arguments = strategy.fit_arguments(prepared, FeedOptions(batch_size=settings["batch_size"], seed=settings["seed"]))
 model.fit(**arguments, epochs=settings["epochs"], verbose=0, callbacks=[EpochClock()])
-print(json.dumps(times))
+print(json.dumps([{"cpu_seconds": cpu, "epoch_seconds": wall, "in_steps_seconds": math.nan} for wall, cpu in times]))
 """
 
 
-def bare_fit(settings: dict) -> list[tuple[float, float]]:
+def bare_fit(strategy: str, settings: dict) -> list[dict]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    result = subprocess.run([sys.executable, "-c", BARE_FIT, json.dumps(settings)], capture_output=True, text=True, env=env, check=True)
+    spec = json.dumps({**settings, "strategy": strategy})
+    result = subprocess.run([sys.executable, "-c", BARE_FIT, spec], capture_output=True, text=True, env=env, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def study_trial(settings: dict) -> list[tuple[float, float]]:
+def study_trial(strategy: str, settings: dict) -> list[dict]:
     from study.config import StudyConfig
-    from study.runner import run_trial_process
     from study.plan import Trial
+    from study.runner import run_trial_process
 
-    config = StudyConfig(strategies=("tfdata",), epochs=settings["epochs"], batch_size=settings["batch_size"],
+    config = StudyConfig(strategies=(strategy,), epochs=settings["epochs"], repeats=1, batch_size=settings["batch_size"],
                          limit=settings["limit"], seed=settings["seed"], model=settings["model"])
     with tempfile.TemporaryDirectory() as folder:
-        outcome = run_trial_process(config, Trial(1, "tfdata"), Path(folder) / "trial.log", on_epoch=lambda event: None)
+        outcome = run_trial_process(config, Trial(1, strategy), Path(folder) / "trial.log", on_epoch=lambda event: None)
     if outcome.status != "ok":
-        raise SystemExit(f"the study's trial failed: {outcome.error}")
-    return [(event["epoch_seconds"], event["cpu_seconds"]) for event in outcome.epochs]
+        raise SystemExit(f"the study's {strategy} trial failed: {outcome.error}")
+    return [{"cpu_seconds": e["cpu_seconds"], "epoch_seconds": e["epoch_seconds"], "in_steps_seconds": sum(e["step_seconds"])}
+            for e in outcome.epochs]
+
+
+RUNNERS = {"study": study_trial, "bare": bare_fit}
+
+
+def _interval(strategy_rounds, baseline_rounds) -> str:
+    from study import stats
+
+    ratio = stats.paired_ratio(strategy_rounds, baseline_rounds)
+    if math.isnan(ratio.low):
+        return f"{ratio.estimate:.3f}"
+    return f"{ratio.estimate:.3f} (95% CI {ratio.low:.3f}-{ratio.high:.3f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--limit", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=2048, help="training examples (default: 64 steps of 32)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--model", default="lstm")
+    parser.add_argument("--strategies", default="arrays,tfdata,compute-bound,tfdata-gather")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    strategies = args.strategies.split(",")
     settings = {"limit": args.limit, "epochs": args.epochs, "batch_size": args.batch_size, "model": args.model, "seed": 0}
-    from study import stats
-
-    measured = {"study": [], "bare": []}  # per pair: the steady epochs' (wall, cpu) seconds
-    for pair in range(args.pairs):
-        runs = [("study", study_trial), ("bare", bare_fit)]
-        if pair % 2:
-            runs.reverse()
-        for name, run in runs:
-            steady = run(settings)[1:]
-            measured[name].append(steady)
-            shown = ", ".join(f"{wall:.2f} s (cpu {cpu:.2f} s)" for wall, cpu in steady)
-            print(f"pair {pair + 1}: {name:<5} steady epochs {shown}", flush=True)
-    for index, clock in ((0, "wall"), (1, "CPU")):
-        ratio = stats.paired_ratio(
-            [[epoch[index] for epoch in pair] for pair in measured["study"]],
-            [[epoch[index] for epoch in pair] for pair in measured["bare"]],
-        )
-        low = "-" if math.isnan(ratio.low) else f"{ratio.low:.3f}"
-        high = "-" if math.isnan(ratio.high) else f"{ratio.high:.3f}"
-        print(f"harness overhead ({clock} time): study / bare fit steady epoch = {ratio.estimate:.3f} (95% CI {low}-{high}) "
-              f"over {args.pairs} pairs, model {args.model}, {args.limit} examples, batch {args.batch_size}")
+    print(f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}; {args.rounds} rounds of "
+          f"{len(strategies)} strategies x (study, bare); {args.epochs} epochs of {math.ceil(args.limit / args.batch_size)} "
+          f"steps, model {args.model}, batch {args.batch_size}", flush=True)
+    schedule = random.Random(args.seed)
+    measured = {}  # (way, strategy) -> per round: the steady epochs' records
+    for round_number in range(1, args.rounds + 1):
+        runs = [(way, strategy) for way in RUNNERS for strategy in strategies]
+        schedule.shuffle(runs)
+        for way, strategy in runs:
+            steady = RUNNERS[way](strategy, settings)[1:]
+            measured.setdefault((way, strategy), []).append(steady)
+            shown = ", ".join(f"cpu {e['cpu_seconds']:.2f} s / wall {e['epoch_seconds']:.2f} s" for e in steady)
+            print(f"round {round_number}: {way:<5} {strategy:<15} steady epochs: {shown}", flush=True)
+    print()
+    for way in RUNNERS:
+        print(f"{way}: median CPU s per steady epoch, and paired ratio to arrays over rounds")
+        for strategy in strategies:
+            rounds = measured[(way, strategy)]
+            cpu = [[e["cpu_seconds"] for e in r] for r in rounds]
+            line = f"  {strategy:<15} CPU {np.median(np.concatenate(cpu)):6.2f} s"
+            if strategy != "arrays" and "arrays" in strategies:
+                line += f"   CPU / arrays {_interval(cpu, [[e['cpu_seconds'] for e in r] for r in measured[(way, 'arrays')]])}"
+            if way == "study":
+                steps = [[e["in_steps_seconds"] for e in r] for r in rounds]
+                line += f"   in steps {np.median(np.concatenate(steps)):6.2f} s"
+                if strategy != "arrays" and "arrays" in strategies:
+                    base = [[e["in_steps_seconds"] for e in r] for r in measured[(way, "arrays")]]
+                    line += f"   in steps / arrays {_interval(steps, base)}"
+            print(line)
+    print("harness overhead: study / bare CPU per steady epoch, paired by round")
+    for strategy in strategies:
+        cpu = lambda way: [[e["cpu_seconds"] for e in r] for r in measured[(way, strategy)]]  # noqa: E731
+        print(f"  {strategy:<15} {_interval(cpu('study'), cpu('bare'))}")
 
 
 if __name__ == "__main__":
