@@ -27,6 +27,12 @@ SAFETY_SHARE = 0.10  # of the budget, kept back for the machine's drift and the 
 # (reports/reference: 0.06-0.11 across strategies); the planner's prior for the precision it prints, replaced
 # by the study's own spread once blocks are measured.
 PRIOR_SPREAD = 0.08
+# With shortened epochs every trial whose fit makes a new iterator each epoch also probes the boundary at full age
+# (study/boundary_probe.py): it draws one full epoch with no model (a second or a few) before it reports, then holds
+# its iterator in the background. Set aside per trial, and at the end for the last probes: a full epoch's hold plus
+# the wait for destroying the iterator.
+PROBE_SECONDS = 3.0
+PROBE_END_SECONDS = 30.0
 
 
 class BudgetError(Exception):
@@ -53,6 +59,7 @@ class Plan:
     budget_seconds: float
     cuts: tuple[str, ...]  # what was cut against the full setting, in words
     detectable_difference: float  # the smallest relative difference the plan decides by its last block (prior spread)
+    probe_end_seconds: float = 0.0  # set aside at the end for the last boundary probes (0: epochs are full-size)
 
     def describe(self, trials_per_block: int) -> str:
         blocks = (
@@ -68,6 +75,13 @@ class Plan:
         )
         if self.cuts:
             line += " Cut against the full setting: " + "; ".join(self.cuts) + "."
+        if self.probe_end_seconds:
+            line += (
+                f" The boundary of the full-size epoch is probed at its real age: each trial whose fit makes a new "
+                f"iterator per epoch draws one full epoch without the model (about {PROBE_SECONDS:.0f} s set aside per "
+                f"trial) and holds the used iterator, idle, in the background; the study waits up to about "
+                f"{self.probe_end_seconds:.0f} s at its end for the last ones."
+            )
         if self.total_seconds > self.budget_seconds:
             line += (
                 f" The settings you fixed need about {self.total_seconds / 60:.0f} min: over the budget by "
@@ -96,7 +110,11 @@ def plan(
     """The plan that fits `budget_seconds` (of which `spent_seconds` are gone), keeping what the user fixed."""
     full_steps = math.ceil(train_size / batch_size)
     epochs_used = epochs or PLANNED_EPOCHS
-    available = budget_seconds * (1 - SAFETY_SHARE) - spent_seconds - report_seconds
+    shortened = limit is None or limit < train_size  # the plan may shorten epochs unless the user fixed full ones
+    probe_end = full_steps * calibration.step_seconds * INPUT_ALLOWANCE + PROBE_END_SECONDS if shortened else 0.0
+    if shortened:
+        calibration = dataclasses.replace(calibration, trial_overhead_seconds=calibration.trial_overhead_seconds + PROBE_SECONDS)
+    available = budget_seconds * (1 - SAFETY_SHARE) - spent_seconds - report_seconds - probe_end
 
     def affordable_steps(blocks: int) -> int:
         per_trial = available / (blocks * trials_per_block)
@@ -125,7 +143,7 @@ def plan(
     trial = _trial_seconds(calibration, epochs_used, steps)
     sequential = repeats is None and blocks >= MIN_DECIDING_BLOCKS  # fewer blocks than a first look: one look
     max_blocks = max(blocks, math.floor(available / (trials_per_block * trial))) if sequential else blocks
-    total = _total(calibration, blocks, trials_per_block, epochs_used, steps, spent_seconds, report_seconds)
+    total = _total(calibration, blocks, trials_per_block, epochs_used, steps, spent_seconds, report_seconds) + probe_end
     study_limit = limit if limit is not None else (None if steps >= full_steps else steps * batch_size)
     cuts = []
     if epochs is None and epochs_used < full_epochs:
@@ -137,6 +155,7 @@ def plan(
         trial_seconds=trial, block_seconds=trial * trials_per_block, total_seconds=total,
         budget_seconds=budget_seconds, cuts=tuple(cuts),
         detectable_difference=stats.detectable_difference(PRIOR_SPREAD, max_blocks, sequential=sequential),
+        probe_end_seconds=probe_end,
     )
 
 

@@ -209,6 +209,14 @@ class StudyConfig:
     def out_dir(self) -> Path:
         return Path(self.out)
 
+    @property
+    def epochs_shortened(self) -> bool:
+        """True when trials train on part of the training split: their epochs are shorter than the user's real
+        one (the whole split), so the epoch boundary is also probed at the full epoch's age."""
+        from inputs.corpus import DataSettings
+
+        return self.limit is not None and self.limit < DataSettings().train_size
+
     def sweep_values(self) -> tuple:
         """The swept values, or (None,) for a study without a sweep."""
         return self.sweep[1] if self.sweep else (None,)

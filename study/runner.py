@@ -26,6 +26,7 @@ import numpy as np
 
 from study import budget, environment, lock, results_files, schema, stats, supervise
 from study.config import PLANNED, ConfigError, StudyConfig
+from study.holders import HeldTrials
 from study.plan import Trial, plan_study
 from study.progress import Progress
 from study.trial import PROTOCOL_PREFIX
@@ -42,6 +43,7 @@ class TrialOutcome:
     cpu_system_seconds: float
     peak_rss_mb: float
     interrupted: bool = False  # a stop signal came after the trial reported its results: saved, then stop
+    held: bool = False  # it goes on holding an iterator to probe the boundary at full age (study/holders.py)
 
 
 class Interrupted(Exception):
@@ -89,8 +91,9 @@ def prepare_out_dir(config: StudyConfig, echo) -> set:
 # --- one trial in its own process ----------------------------------------------------------------------
 
 
-def _child_command(config: StudyConfig, trial: Trial, service_address: str | None) -> list[str]:
-    spec = {"config": config.to_dict(), "strategy": trial.strategy, "service_address": service_address}
+def _child_command(config: StudyConfig, trial: Trial, service_address: str | None, probe_boundary: bool) -> list[str]:
+    spec = {"config": config.to_dict(), "strategy": trial.strategy, "service_address": service_address,
+            "probe_boundary": probe_boundary}
     return [sys.executable, "-m", "study.trial", json.dumps(spec)]
 
 
@@ -125,7 +128,7 @@ def trial_time_limit(config: StudyConfig, finished_seconds: list, epochs_done: i
 
 def run_trial_process(
     config: StudyConfig, trial: Trial, log_path: Path, on_epoch, service_address: str | None = None,
-    watch=None, finished_seconds: list | None = None, on_progress=None,
+    watch=None, finished_seconds: list | None = None, on_progress=None, holders: HeldTrials | None = None,
 ) -> TrialOutcome:
     """Runs one trial in a fresh process; never raises for the trial's own failures, only for
     KeyboardInterrupt (any stop signal) - and not even then once the trial has reported its results: it
@@ -135,16 +138,19 @@ def run_trial_process(
     `watch()` is called every few seconds and returns one line naming a dead part the trial depends on
     (a tf.data service server), which fails the trial at once. `finished_seconds`: the wall times of the
     trials finished so far, for the default time-out. `on_progress` hears the child's throttled `progress`
-    events (where the running epoch is)."""
+    events (where the running epoch is). `holders`: given, the trial probes its epoch boundary at the full
+    epoch's age (study/boundary_probe.py) and, once it has reported its results, is handed to them while it
+    holds its iterator; this returns at once."""
     env = supervise.child_environment()
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env[supervise.PARENT_PID_VARIABLE] = str(os.getpid())  # the child ends when this process does
     started = time.perf_counter()
-    epochs, done, error, status, ended, interrupted = [], {}, "", schema.OK, None, False
+    epochs, done, error, status, ended, interrupted, held = [], {}, "", schema.OK, None, False, False
     with open(log_path, "w", encoding="utf-8") as log:
         # A session of its own: Ctrl-C reaches the runner, which stops the child's whole process group.
         process = supervise.start(
-            _child_command(config, trial, service_address), subprocess.PIPE, log, environment=env, text=True
+            _child_command(config, trial, service_address, holders is not None), subprocess.PIPE, log,
+            environment=env, text=True,
         )
         try:
             lines: queue.Queue = queue.Queue()
@@ -182,9 +188,15 @@ def run_trial_process(
                     on_epoch(event)
                 elif event["event"] == "done":
                     done = event
+                    if holders is not None and event.get("holding_seconds"):
+                        held = True
+                        break
                 elif event["event"] == "error":
                     status, error = "failed", event["error"]
-            ended = ended or supervise.reap(process, None)
+            if held:
+                holders.adopt(trial, process, lines, done)
+            else:
+                ended = ended or supervise.reap(process, None)
         except KeyboardInterrupt:
             with contextlib.suppress(KeyboardInterrupt), supervise.signals_deferred():  # we are stopping already
                 (ended,) = supervise.stop([process])
@@ -194,9 +206,10 @@ def run_trial_process(
         except BaseException:
             supervise.stop([process])
             raise
-    usage = ended.usage or _no_usage()
+    # A held trial still runs: its own account of its CPU time and peak memory so far (study.trial.own_usage).
+    usage = _reported_usage(done) if held else (ended.usage or _no_usage())
     wall_seconds = time.perf_counter() - started
-    if status == schema.OK and process.returncode != 0 and not interrupted:
+    if status == schema.OK and not held and process.returncode != 0 and not interrupted:
         status = "failed"
         if process.returncode < 0:
             name = signal.Signals(-process.returncode).name
@@ -209,12 +222,18 @@ def run_trial_process(
     return TrialOutcome(
         status=status, error=error, epochs=epochs, done=done, wall_seconds=wall_seconds,
         cpu_user_seconds=usage.ru_utime, cpu_system_seconds=usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024,
-        interrupted=interrupted,
+        interrupted=interrupted, held=held,
     )
 
 
 def _no_usage():
     return types.SimpleNamespace(ru_utime=0.0, ru_stime=0.0, ru_maxrss=0)
+
+
+def _reported_usage(done: dict):
+    return types.SimpleNamespace(
+        ru_utime=done["cpu_user_seconds"], ru_stime=done["cpu_system_seconds"], ru_maxrss=done["peak_rss_mb"] * 1024
+    )
 
 
 @contextlib.contextmanager
@@ -277,6 +296,12 @@ def _save_trial(out: Path, config: StudyConfig, trial: Trial, position: int, out
     results_files.append_rows(out / schema.TRIALS, schema.TRIAL_COLUMNS, [summary])  # last: marks the trial finished
 
 
+def _save_boundary(out: Path, trial: Trial, done: dict, event: dict) -> None:
+    """One probe of the boundary at the full epoch's age, as it arrives (study/holders.py)."""
+    row = {"strategy": trial.strategy, "repeat": trial.repeat, "sweep_value": trial.sweep_value, **done, **event}
+    results_files.append_rows(out / schema.BOUNDARY, schema.BOUNDARY_PROBE_COLUMNS, [row])
+
+
 # --- the study -------------------------------------------------------------------------------------------
 
 
@@ -291,7 +316,7 @@ def _plan_line(config: StudyConfig, plan: list[Trial], todo: int, examples: int)
     )
 
 
-def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progress) -> TrialOutcome:
+def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None) -> TrialOutcome:
     log_path = config.out_dir / "logs" / f"{position:03d}-{trial.label().replace('@', '-')}-block{trial.repeat}.log"
     trial_config = config.at_sweep_value(trial.sweep_value)
     on_epoch = lambda event: progress.epoch(position, trial, event)  # noqa: E731
@@ -300,10 +325,17 @@ def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progr
         with _service_for(trial_config, trial) as (service_address, watch):
             return run_trial_process(
                 trial_config, trial, log_path, on_epoch, service_address, watch, progress.trial_seconds,
-                on_progress=on_progress,
+                on_progress=on_progress, holders=holders,
             )
     except ServiceStartError as error:  # servers that would not start fail this trial, not the study
         return TrialOutcome("failed", str(error), [], {}, 0.0, 0.0, 0.0, 0.0)
+
+
+def _closing_seconds(holders: HeldTrials) -> float:
+    """What the study still needs after its last block: the report, and the last probes still holding their
+    iterators (up to a full epoch's hold, then the wait for destroying one; study/budget.py)."""
+    waiting = holders.longest_hold_seconds + budget.PROBE_END_SECONDS if holders.longest_hold_seconds else 0.0
+    return REPORT_SECONDS + waiting
 
 
 CALIBRATION_STEPS = 40  # per epoch of the calibration trial: enough for a steady step time, a few seconds
@@ -360,17 +392,20 @@ def _blocks(plan: list[Trial]) -> list[list[Trial]]:
     return list(blocks.values())
 
 
-def verdicts_decided(out: Path, config: StudyConfig) -> bool:
-    """Whether every strategy's wall- and CPU-time verdict against the baseline is decided on the rows so far
-    (trivially so when the study compares nothing: one strategy alone)."""
+def verdicts_decided(out: Path) -> bool:
+    """Whether every strategy's verdicts against the baseline - time in steps, CPU time and the projected
+    full-size epoch - are decided on the rows so far (trivially so when the study compares nothing: one
+    strategy alone). The shortened epochs' own end-to-end figure is reported, not waited for: its boundary is
+    at the wrong age (study/projection.py)."""
     from study import analysis
 
     study = analysis.load(out)
     if study.results.empty:
         return False
-    found = analysis.analyse(study.results, study.trials, analysis.baseline_of(config.strategies), seed=config.seed,
-                             steps=study.steps, planned_blocks=config.planned_blocks, margin=config.margin)
-    return stats.all_decided(c for f in found.findings for c in (f.vs_baseline, f.cpu_vs_baseline))
+    found = analysis.analyse_study(study)
+    return stats.all_decided(
+        c for f in found.findings for c in (f.steps_vs_baseline, f.cpu_vs_baseline, f.projected_vs_baseline)
+    )
 
 
 def _record_ending(out: Path, started: float, blocks_run: int, stopped: str) -> None:
@@ -419,6 +454,10 @@ def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
         echo(f"Resuming: {len(done)} finished trials kept, {len(todo)} to run.")
     progress = Progress(config, len(plan), echo)
     progress.finished_trials = len(plan) - len(todo)
+    # Shortened epochs: each trial whose fit makes a new iterator per epoch also probes one boundary at the full
+    # epoch's age (study/boundary_probe.py), holding its iterator in the background while the next trial runs.
+    holders = HeldTrials(lambda trial, done, event: _save_boundary(out, trial, done, event), PROTOCOL_PREFIX)
+    probing = holders if config.epochs_shortened else None
     failures, block_seconds, blocks_run = 0, [], 0
     stopped = f"all {len(_blocks(plan))} planned blocks ran"
     try:
@@ -428,7 +467,7 @@ def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
                 if trial.key in done:
                     continue
                 position = plan.index(trial) + 1
-                outcome = _run_trial(config, trial, position, progress)
+                outcome = _run_trial(config, trial, position, progress, probing)
                 with supervise.signals_deferred():  # a trial's rows are written whole
                     _save_trial(out, config, trial, position, outcome)
                     progress.trial_end(position, trial, outcome)
@@ -441,17 +480,23 @@ def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
                 block_seconds.append(time.monotonic() - block_started)
             if config.planned_blocks is None or blocks_run == len(_blocks(plan)):
                 continue
-            if blocks_run >= stats.FIRST_LOOK and verdicts_decided(out, config):
+            if blocks_run >= stats.FIRST_LOOK and verdicts_decided(out):
                 stopped = f"every verdict decided after {blocks_run} blocks"
                 echo(f"Every verdict is decided after {blocks_run} blocks: stopping early.")
                 break
             elapsed = time.monotonic() - started
-            if not budget.another_block_fits(elapsed, block_seconds, config.budget_minutes * 60, REPORT_SECONDS):
+            if not budget.another_block_fits(elapsed, block_seconds, config.budget_minutes * 60, _closing_seconds(holders)):
                 stopped = f"another block would not have ended within the {config.budget_minutes:g}-minute budget"
                 echo(f"Stopping after {blocks_run} blocks: another would not fit the {config.budget_minutes:g}-minute budget.")
                 break
+        if holders.waiting:
+            _echo_quietly(echo, f"Waiting for {holders.waiting} trial(s) still holding an iterator until it is as old as "
+                                "a full epoch, to measure that boundary ...")
+            holders.wait()
     except (KeyboardInterrupt, Interrupted):
         progress.close()
+        with contextlib.suppress(KeyboardInterrupt), supervise.signals_deferred():
+            holders.stop()
         _echo_quietly(
             echo,
             f"Interrupted. {progress.finished_trials} of {len(plan)} trials are saved in {out}. "

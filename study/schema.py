@@ -3,6 +3,8 @@
 - results.csv: one row per (strategy, repeat, epoch) of a finished trial;
 - steps.csv: one row per training step;
 - trials.csv: one row per trial, written last: it marks the trial finished (status ok) or failed;
+- boundary.csv: one row per epoch boundary probed at the full epoch's age (study/boundary_probe.py), written when
+  the probe ends, after its trial's row;
 - config.json, environment.json: the settings (as planned) and the machine;
 - plan.json: how the budget was planned (calibration, prediction) and how the study ended (blocks, time).
 
@@ -21,7 +23,8 @@ TRIALS = "trials.csv"
 CONFIG = "config.json"
 ENVIRONMENT = "environment.json"
 PLAN = "plan.json"
-STUDY_FILES = (RESULTS, STEPS, TRIALS, CONFIG, ENVIRONMENT, PLAN)
+BOUNDARY = "boundary.csv"
+STUDY_FILES = (RESULTS, STEPS, TRIALS, BOUNDARY, CONFIG, ENVIRONMENT, PLAN)
 
 # An epoch's boundary: the wait before its first step and after its last, each with the process CPU over it.
 BOUNDARY_COLUMNS = (
@@ -37,15 +40,23 @@ TRIAL_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "position", "status", "error", "started_at", "wall_seconds",
     "cpu_user_seconds", "cpu_system_seconds", "peak_rss_mb", "parameters", "val_loss", "val_accuracy",
     "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds",
-    "fit_teardown_cpu_seconds",
+    "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches", "new_iterator_each_epoch",
+]
+# A boundary at the full epoch's age: the used iterator's age when destroyed and what destroying it took (wall,
+# and process CPU: near 0 = idle waiting), the next epoch's iterator made and its first batch drawn at the full
+# data size, and the probe's own CPU over its idle hold (what it cost the trials it overlapped).
+BOUNDARY_PROBE_COLUMNS = [
+    "strategy", "repeat", "sweep_value", "full_steps", "target_age_seconds", "age_seconds", "destroy_seconds",
+    "destroy_cpu_seconds", "next_iterator_seconds", "next_iterator_cpu_seconds", "drain_seconds", "hold_cpu_seconds",
 ]
 # The columns a file must have to be read at all.
 REQUIRED = {
     RESULTS: ["strategy", "repeat", "epoch", "epoch_seconds"],
     STEPS: ["strategy", "repeat", "epoch", "step_seconds"],
     TRIALS: ["strategy", "repeat", "status"],
+    BOUNDARY: ["strategy", "repeat", "destroy_seconds"],
 }
-COLUMNS = {RESULTS: RESULT_COLUMNS, STEPS: STEP_COLUMNS, TRIALS: TRIAL_COLUMNS}
+COLUMNS = {RESULTS: RESULT_COLUMNS, STEPS: STEP_COLUMNS, TRIALS: TRIAL_COLUMNS, BOUNDARY: BOUNDARY_PROBE_COLUMNS}
 
 # What a row must hold to be read back: the values every row has (the trial's key and its measurement), and
 # the columns that hold numbers when they hold anything. A row failing these (a cut line, a damaged file) is
@@ -54,9 +65,13 @@ REQUIRED_VALUES = {
     RESULTS: ["strategy", "repeat", "epoch", "epoch_seconds", "cpu_seconds", "steps", "examples"],
     STEPS: ["strategy", "repeat", "epoch", "step", "step_seconds"],
     TRIALS: ["strategy", "repeat", "status"],
+    BOUNDARY: ["strategy", "repeat", "age_seconds", "destroy_seconds", "next_iterator_seconds"],
 }
-INTEGER_COLUMNS = frozenset({"repeat", "sweep_value", "epoch", "steps", "examples", "step", "position", "parameters", "pipeline_examples"})
-TEXT_COLUMNS = frozenset({"strategy", "sweep", "status", "error", "warmup"})
+INTEGER_COLUMNS = frozenset({
+    "repeat", "sweep_value", "epoch", "steps", "examples", "step", "position", "parameters", "pipeline_examples",
+    "pipeline_batches", "full_steps",
+})
+TEXT_COLUMNS = frozenset({"strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch"})
 POSITIVE_COLUMNS = frozenset({"epoch_seconds", "repeat", "epoch", "steps", "examples", "step"})  # > 0 when present
 
 # The report's files (study.report writes exactly these; tests/test_damaged_files.py checks it). With
@@ -64,7 +79,7 @@ POSITIVE_COLUMNS = frozenset({"epoch_seconds", "repeat", "epoch", "steps", "exam
 # into archive/ - nothing else of the folder is touched.
 SUMMARY = "summary.md"
 PLOTS = (
-    "epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png",
+    "full_epoch.png", "epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png",
     "timeline.png", "scaling.png", "memory_scaling.png",
 )
 LOGS = "logs"
@@ -75,7 +90,8 @@ EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", 
 # What the child reports at the end that goes into trials.csv.
 TRIAL_FIELDS = (
     "parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
-    "fit_teardown_seconds", "fit_teardown_cpu_seconds",
+    "fit_teardown_seconds", "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches",
+    "new_iterator_each_epoch",
 )
 
 OK = "ok"  # the status of a finished trial; "failed" and "timeout" are the others

@@ -5,7 +5,9 @@ another's warm caches, threads or memory. It reports to the runner through JSON 
 (`@study {...}`); everything else a library prints goes to standard error, which the runner keeps in a log.
 
 Events: `progress` (where the running epoch is, at most about twice a second, for the live line), one `epoch`
-per finished epoch, then `done` (validation and pipeline-only figures) or `error`.
+per finished epoch, then `done` (validation and pipeline-only figures) or `error`. A trial asked to probe the
+boundary at full age (study/boundary_probe.py) whose fit makes a new iterator each epoch says so in `done`
+(`holding_seconds`), stays alive holding its used iterator, idle, sends one `boundary` event and exits.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import dataclasses
 import json
 import os
 import re
+import resource
 import sys
 import time
 import traceback
+
+import numpy as np
 
 PROTOCOL_PREFIX = "@study "
 # Validation is a check that every strategy trained the same model, not a measurement: large batches make it
@@ -37,13 +42,14 @@ def _emit(channel, event: str, **fields) -> None:
     channel.flush()
 
 
-def load_data(config, strategy):
-    """The prepared data this trial trains on: cached arrays, limited, replicated for the scale setting."""
+def load_data(config, strategy, whole: bool = False):
+    """The prepared data this trial trains on: cached arrays, limited, replicated for the scale setting
+    (`whole`: the whole training split, replicated: the user's real epoch)."""
     from inputs import corpus
 
     settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
     prepared = corpus.prepare(settings, config.cache_dir, with_texts=strategy.needs_texts)
-    return prepared.limited(config.limit).replicated(config.scale)
+    return prepared.limited(None if whole else config.limit).replicated(config.scale)
 
 
 def measure_pipeline(strategy, prepared, options) -> dict:
@@ -59,24 +65,41 @@ def measure_pipeline(strategy, prepared, options) -> dict:
     for batch_x, _ in batches:
         if first_batch_seconds is None:
             first_batch_seconds = time.perf_counter() - start
-            after_first = time.perf_counter()
+            after_first, after_first_cpu = time.perf_counter(), time.process_time()
         else:
             examples_after_first += int(batch_x.shape[0])
         batches_seen += 1
     seconds_after_first = time.perf_counter() - after_first if batches_seen else 0.0
+    cpu_after_first = time.process_time() - after_first_cpu if batches_seen else 0.0
     return {
         "pipeline_first_batch_seconds": first_batch_seconds,
         "pipeline_examples": examples_after_first,
         "pipeline_seconds": seconds_after_first,
+        "pipeline_cpu_seconds": cpu_after_first,  # the pipeline's own CPU work, with no model to share the cores
+        "pipeline_batches": max(batches_seen - 1, 0),
     }
 
 
-def run(config, strategy_name: str, channel, service_address: str | None = None) -> None:
+def own_usage() -> dict:
+    """This process' CPU time and peak memory so far, its finished children included (what os.wait4 reports
+    when it ends), for a trial the runner does not wait for because it goes on holding an iterator."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "cpu_user_seconds": own.ru_utime + children.ru_utime,
+        "cpu_system_seconds": own.ru_stime + children.ru_stime,
+        "peak_rss_mb": max(own.ru_maxrss, children.ru_maxrss) / 1024,
+    }
+
+
+def run(config, strategy_name: str, channel, service_address: str | None = None, probe_boundary: bool = False) -> bool:
     """`service_address`: a tf.data service dispatcher the runner started for this trial (None: the user's,
-    if any)."""
+    if any). `probe_boundary`: measure one epoch boundary at the full epoch's age (study/boundary_probe.py)
+    if this strategy's fit makes a new iterator each epoch. Returns whether it did (the process then has
+    iterators it must not wait to destroy at exit)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from inputs import registry
     from models import build_model
+    from study import boundary_probe
     from study.timing import EpochTimer
 
     strategy = registry.get(strategy_name)
@@ -84,7 +107,10 @@ def run(config, strategy_name: str, channel, service_address: str | None = None)
     prepared = load_data(config, strategy)
     model = build_model(config.model, seed=config.seed, sequence_length=prepared.sequence_length)
 
+    last_steps = []
+
     def on_record(record):
+        last_steps[:] = record.step_seconds
         _emit(channel, "epoch", **dataclasses.asdict(record))
 
     fit_arguments = strategy.fit_arguments(prepared, options)
@@ -101,15 +127,29 @@ def run(config, strategy_name: str, channel, service_address: str | None = None)
         prepared.x_val, prepared.y_val, batch_size=EVALUATION_BATCH_SIZE, verbose=0, return_dict=True
     )
     pipeline = {} if strategy is registry.COMPUTE_BOUND else measure_pipeline(strategy, prepared, options)
+    new_iterator_each_epoch = boundary_probe.makes_new_iterator_each_epoch(fit_arguments)
+    probe, holding_seconds = None, None
+    if probe_boundary and new_iterator_each_epoch and last_steps:
+        probe = boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options)
+        # As old as a full epoch of this trial's measured pace would make it when fit drops it.
+        holding_seconds = probe.steps * float(np.median(last_steps))
     _emit(
         channel,
         "done",
         val_loss=float(validation["loss"]),
         val_accuracy=float(validation["accuracy"]),
         parameters=int(model.count_params()),
+        new_iterator_each_epoch=new_iterator_each_epoch,
+        holding_seconds=holding_seconds,
         **teardown,
         **pipeline,
+        **(probe.figures() if probe else {}),
+        **own_usage(),
     )
+    if probe is None:
+        return False
+    _emit(channel, "boundary", target_age_seconds=holding_seconds, **probe.hold_and_destroy(holding_seconds))
+    return True
 
 
 def describe(error: BaseException) -> str:
@@ -133,11 +173,17 @@ def main(argv=None) -> int:
     spec = json.loads(argv[0])
     channel = _open_protocol_channel()
     try:
-        run(StudyConfig.from_dict(spec["config"]), spec["strategy"], channel, spec.get("service_address"))
-    except BaseException as error:  # noqa: BLE001 - every failure is reported to the runner, then re-raised
+        probed = run(StudyConfig.from_dict(spec["config"]), spec["strategy"], channel, spec.get("service_address"),
+                     spec.get("probe_boundary", False))
+    except BaseException as error:  # noqa: BLE001 - every failure is reported to the runner as one line
         traceback.print_exc()
         _emit(channel, "error", error=describe(error))
         return 1
+    if probed:
+        # Everything is reported: end now rather than destroy the probe's other iterators at interpreter exit,
+        # which may wait for their autotune threads too and keep a finished process alive.
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

@@ -1,0 +1,75 @@
+"""Trials that go on after their results are saved: each holds a used input iterator, idle, until it is as old as
+a full-size epoch, destroys it, reports that one `boundary` event and exits (study/boundary_probe.py).
+
+The runner hands such a trial's process here and starts the next trial at once, so probing the boundary at the
+user's real epoch length costs the study almost no time. Each held process is watched by a thread of its own,
+which saves its boundary row as soon as it comes and reaps the process; a held process that outlives its
+deadline is stopped (its probe is lost, nothing else). The study waits for the last ones before its report, and
+stops them all when it is stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import threading
+import time
+
+from study import supervise
+
+# Destroying an iterator waits at most for the autotune thread's next wake-up (60 s apart at most); plus room.
+DESTROY_ALLOWANCE_SECONDS = 180.0
+_REAP_SECONDS = 10.0
+
+
+class HeldTrials:
+    def __init__(self, on_boundary, protocol_prefix: str):
+        """`on_boundary(trial, done_event, boundary_event)` saves one probe; it is called from the watching
+        threads, one at a time."""
+        self._on_boundary = on_boundary
+        self._prefix = protocol_prefix
+        self._save_lock = threading.Lock()
+        self._held: list[tuple[object, threading.Thread]] = []
+        self.longest_hold_seconds = 0.0  # the longest hold adopted: about what the study waits for at its end
+
+    def adopt(self, trial, process, lines: queue.Queue, done: dict) -> None:
+        self.longest_hold_seconds = max(self.longest_hold_seconds, float(done["holding_seconds"]))
+        deadline = time.monotonic() + float(done["holding_seconds"]) + DESTROY_ALLOWANCE_SECONDS
+        thread = threading.Thread(target=self._watch, args=(trial, process, lines, done, deadline), daemon=True)
+        self._held.append((process, thread))
+        thread.start()
+
+    def _watch(self, trial, process, lines: queue.Queue, done: dict, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if line is None:  # it ended without reporting its probe
+                break
+            if line.startswith(self._prefix):
+                event = json.loads(line[len(self._prefix):])
+                if event.get("event") == "boundary":
+                    with self._save_lock:
+                        self._on_boundary(trial, done, event)
+                    break
+        if supervise.reap(process, _REAP_SECONDS) is None:
+            supervise.stop([process])
+
+    @property
+    def waiting(self) -> int:
+        return sum(thread.is_alive() for _, thread in self._held)
+
+    def wait(self) -> None:
+        """Until every held trial has reported (or passed its deadline)."""
+        for _, thread in self._held:
+            thread.join()
+
+    def stop(self) -> None:
+        """End every held trial now (the study is being stopped): its probe is lost, and its watching thread,
+        which sees its output end, reaps it (only that thread waits for it, so no two wait for one pid)."""
+        for process, _ in self._held:
+            supervise.signal_group(process, signal.SIGKILL)  # an idle iterator holder has nothing to save
+        for _, thread in self._held:
+            thread.join(timeout=_REAP_SECONDS)
