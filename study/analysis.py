@@ -18,12 +18,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from study import results_files, schema, stats, steady_state
+from study import projection, results_files, schema, stats, steady_state
 from study.config import StudyConfig
 from study.schema import COMPUTE_BOUND
 
 BASELINE = "arrays"
-INPUT_BOUND, COMPUTE_BOUND_REGIME, UNKNOWN_REGIME = "input-bound", "compute-bound", "unknown"
+# Why a strategy's epoch is longer than the limit's, each backed by a measurement of the same study (`_causes`).
+AT_LIMIT = "at the limit"
+INPUT_BOUND = "input-bound"  # the pipeline alone delivers fewer examples per second than the model consumes
+SHARING_CPU = "slowed by sharing the CPU"  # fast enough alone, yet its steps are slower than the limit's
+WAITS_AT_BOUNDARY = "waits at the boundary"  # the full-size epoch's boundary is a noticeable share of it
+UNDECIDED_STEPS = "steps not yet told from the limit's"  # its per-step verdict against the limit is undecided
+BOUNDARY_SHARE = 0.02  # a full-size boundary over this share of the projected epoch (and over 1 s) is a cause
 
 
 def baseline_of(strategies) -> str:
@@ -43,6 +49,7 @@ class Study:
     steps: pd.DataFrame
     trials: pd.DataFrame
     plan_record: dict = dataclasses.field(default_factory=dict)  # plan.json: the budget's plan and how it ended
+    boundary: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # boundary.csv: probes at full age
 
     @property
     def ok_trials(self) -> pd.DataFrame:
@@ -60,7 +67,11 @@ def load(out: Path) -> Study:
     results = schema.of_finished_trials(results_files.read_study_table(out, schema.RESULTS), finished)
     steps = schema.of_finished_trials(results_files.read_study_table(out, schema.STEPS), finished)
     plan_record = results_files.read_json(out / schema.PLAN) if (out / schema.PLAN).exists() else {}
-    return Study(config, environment, results, steps, trials, plan_record)
+    boundary = (
+        schema.of_finished_trials(results_files.read_study_table(out, schema.BOUNDARY), finished)
+        if (out / schema.BOUNDARY).exists() else pd.DataFrame()
+    )
+    return Study(config, environment, results, steps, trials, plan_record, boundary)
 
 
 # --- findings: the steady-state comparison ----------------------------------------------------------------
@@ -74,7 +85,7 @@ class Finding:
     epoch_seconds: stats.Interval  # median steady epoch, bootstrap interval
     examples_per_second: float  # median over steady epochs, in training
     pipeline_examples_per_second: float  # the input pipeline alone (nan for the limit)
-    regime: str  # input-bound when the pipeline alone is slower than the model consumes
+    regime: str  # the causes (`_causes`) joined: why its epoch is longer than the limit's
     val_accuracy: float
     vs_limit: stats.Comparison | None
     vs_baseline: stats.Comparison | None  # end to end: whole steady epochs, boundaries included
@@ -83,6 +94,16 @@ class Finding:
     steps_vs_baseline: stats.Comparison | None  # training speed: the mean step after warm-up, boundaries left out
     warmup_steps: float  # median over trials: the steps before the step times settle (MSER-5), nan if unknown
     boundary: "Boundary"
+    # The user's epoch (study/projection.py): the full-size steady epoch projected per block, and its parts.
+    full_boundary: projection.FullBoundary = None
+    projected_seconds: stats.Interval = None  # median over blocks, bootstrap interval
+    projected_steps_seconds: float = math.nan  # median over blocks: full steps x the steady step time
+    projected_per_block: tuple = ()  # each block's projected epoch, in block order
+    projected_vs_baseline: stats.Comparison | None = None
+    steps_vs_limit: stats.Comparison | None = None
+    causes: tuple = ()
+    pipeline_cpu_ms_per_batch: float = math.nan  # the pipeline alone: its own CPU work per batch (median of trials)
+    extra_cpu_ms_per_step: float = math.nan  # CPU per training step above the limit's, in the same blocks (median)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,13 +178,44 @@ def steady_step_seconds(steps: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*keys, "steady_step_seconds", "warmup_steps"])
 
 
+@dataclasses.dataclass(frozen=True)
+class FullSetting:
+    """The user's epoch, for the projection: its steps per swept value, and whether the study's were shorter."""
+
+    steps: dict  # sweep value -> steps of the full-size epoch
+    shortened: bool
+
+    @classmethod
+    def of(cls, config: StudyConfig) -> "FullSetting":
+        from inputs.corpus import DataSettings
+
+        train_size = DataSettings().train_size
+        return cls(
+            {value: projection.full_steps(train_size, config.at_sweep_value(value).scale, config.batch_size)
+             for value in config.sweep_values()},
+            config.epochs_shortened,
+        )
+
+
+def analyse_study(study: Study) -> "Analysis":
+    """`analyse` with everything the study's own files say: its config, steps, probes and statistics plan."""
+    config = study.config
+    return analyse(
+        study.results, study.trials, baseline_of(config.strategies), seed=config.seed, steps=study.steps,
+        planned_blocks=config.planned_blocks, margin=config.margin, boundary=study.boundary,
+        full=FullSetting.of(config),
+    )
+
+
 def analyse(
     results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0, steps=None,
-    planned_blocks: int | None = None, margin: float = stats.MARGIN,
+    planned_blocks: int | None = None, margin: float = stats.MARGIN, boundary: pd.DataFrame | None = None,
+    full: FullSetting | None = None,
 ) -> Analysis:
     """`steps` (steps.csv) adds the time in steps to every epoch and each trial's steady step time; without
     it, an epoch's steps are its whole time. `planned_blocks` and `margin` are the study's (StudyConfig): the
-    statistics' last planned look and the equivalence margin."""
+    statistics' last planned look and the equivalence margin. `boundary` (boundary.csv) and `full` give the
+    projected full-size epoch (study/projection.py); without `full` the epochs measured count as full-size."""
     results = schema.normalize_sweep_column(results)
     if steps is not None and len(steps):
         results = epoch_parts(results, steps)
@@ -178,6 +230,7 @@ def analyse(
     statistics = {"planned_blocks": planned_blocks, "margin": margin}
     trials = schema.normalize_sweep_column(trials)
     ok_trials = trials[trials["status"] == schema.OK]
+    probes = _probe_table(boundary)
     steady = schema.steady(results)
     findings, recommendations = [], {}
     for value in sorted(set(results["sweep_value"]), key=schema.sweep_order):
@@ -186,32 +239,86 @@ def analyse(
         blocks = sorted(at_value["repeat"].unique())
         limit = at_value[at_value["strategy"] == COMPUTE_BOUND]
         model_rate = float(limit["examples_per_second"].median()) if not limit.empty else math.nan
-        for strategy, rows in at_value.groupby("strategy", sort=False):
-            findings.append(
-                _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, baseline, seed, statistics)
-            )
-        recommendations[value] = _recommend([f for f in findings if schema.same_sweep_value(f.sweep_value, value)],
-                                            at_value, blocks, baseline, statistics)
-    findings.sort(key=lambda f: (*schema.sweep_order(f.sweep_value), f.epoch_seconds.estimate))
+        full_steps = full.steps.get(value) if full is not None else None
+        shortened = full.shortened if full is not None else False
+        projected = {
+            strategy: _projected(rows, trials_at, schema.rows_at(probes, value), strategy, full_steps, shortened)
+            for strategy, rows in at_value.groupby("strategy", sort=False)
+        }
+        context = _Context(at_value, trials_at, blocks, model_rate, baseline, seed, statistics, projected)
+        found = [_finding(strategy, value, rows, context) for strategy, rows in at_value.groupby("strategy", sort=False)]
+        findings += found
+        recommendations[value] = _recommend(found, context)
+    findings.sort(key=lambda f: (*schema.sweep_order(f.sweep_value), _sort_seconds(f)))
     failures = trials[trials["status"] != schema.OK]
     return Analysis(findings, failures, baseline, recommendations)
 
 
-def _recommend(findings, at_value, blocks, baseline, statistics):
-    """What to use: the strategy with the shortest steady epochs among the baseline and those significantly
-    faster than it end to end (so the baseline unless a verdict says otherwise), with every other strategy
-    compared with it; None when the baseline was not measured."""
+def _probe_table(boundary) -> pd.DataFrame:
+    if boundary is not None and len(boundary):
+        return schema.normalize_sweep_column(boundary)
+    return pd.DataFrame(columns=schema.BOUNDARY_PROBE_COLUMNS)
+
+
+def _sort_seconds(finding) -> float:
+    """Fastest first: by the projected full-size epoch, else by the measured one."""
+    projected = finding.projected_seconds
+    if projected is not None and not math.isnan(projected.estimate):
+        return projected.estimate
+    return finding.epoch_seconds.estimate
+
+
+@dataclasses.dataclass(frozen=True)
+class _Context:
+    """What every finding at one swept value is computed against."""
+
+    at_value: pd.DataFrame
+    trials_at: pd.DataFrame
+    blocks: list
+    model_rate: float
+    baseline: str
+    seed: int
+    statistics: dict
+    projected: dict  # strategy -> (FullBoundary, its per-block projected epochs)
+
+    def compare(self, strategy, rows, other, column):
+        return _comparison(strategy, other, rows, self.at_value, self.blocks, column, self.statistics)
+
+    def compare_projected(self, strategy, other):
+        if strategy in (other, COMPUTE_BOUND) or other not in self.projected or strategy not in self.projected:
+            return None
+        mine, theirs = self.projected[strategy][1], self.projected[other][1]
+        if mine.empty or theirs.empty:
+            return None
+        return stats.compare(strategy, other, projection.per_block(mine, self.blocks),
+                             projection.per_block(theirs, self.blocks), **self.statistics)
+
+
+def _projected(rows, trials_at, probes, strategy, full_steps, shortened):
+    """(FullBoundary, per-block projected epochs) of one strategy; without a full setting, of its own epochs."""
+    mine = trials_at[trials_at["strategy"] == strategy]
+    flags = mine["new_iterator_each_epoch"] if "new_iterator_each_epoch" in mine.columns else pd.Series(dtype=object)
+    new_each = bool(flags.map(lambda flag: str(flag).strip().lower() == "true").any())
+    # Epochs as long as the user's (or no full setting given): the projection is of the measured epochs themselves.
+    steps = full_steps if shortened and full_steps is not None else int(rows["steps"].median())
+    own_probes = probes[probes["strategy"] == strategy]
+    boundary = projection.full_boundary(rows, own_probes, new_each, shortened)
+    return boundary, projection.projected_epochs(rows, own_probes, boundary, steps)
+
+
+def _recommend(findings, context: _Context):
+    """What to use for the full setting: the strategy with the shortest projected epochs among the baseline and
+    those significantly faster than it there (so the baseline unless a verdict says otherwise), with every other
+    strategy compared with it; None when the baseline was not measured."""
     by_name = {f.strategy: f for f in findings if f.strategy != COMPUTE_BOUND}
-    if baseline not in by_name:
+    if context.baseline not in by_name:
         return None
-    candidates = [by_name[baseline]] + [
-        f for f in by_name.values() if f.vs_baseline is not None and f.vs_baseline.verdict == stats.FASTER
+    candidates = [by_name[context.baseline]] + [
+        f for f in by_name.values()
+        if f.projected_vs_baseline is not None and f.projected_vs_baseline.verdict == stats.FASTER
     ]
-    chosen = min(candidates, key=lambda f: f.epoch_seconds.estimate).strategy
-    against = [
-        _comparison(name, chosen, at_value[at_value["strategy"] == name], at_value, blocks, "epoch_seconds", statistics)
-        for name in by_name if name != chosen
-    ]
+    chosen = min(candidates, key=_sort_seconds).strategy
+    against = [context.compare_projected(name, chosen) for name in by_name if name != chosen]
     return chosen, [comparison for comparison in against if comparison is not None]
 
 
@@ -224,38 +331,87 @@ def _comparison(strategy, other_name, rows, at_value, blocks, column, statistics
     )
 
 
-def _regime(strategy, pipeline_rate, model_rate) -> str:
+def _causes(strategy, pipeline_rate, model_rate, steps_vs_limit, boundary, projected_seconds) -> tuple:
+    """Why a strategy's full-size epoch is longer than the limit's, each cause backed by a measurement of the
+    same study: the pipeline alone against the model's rate, its steps against the limit's (paired blocks),
+    its boundary at full age against its projected epoch."""
     if strategy == COMPUTE_BOUND:
-        return COMPUTE_BOUND_REGIME
-    if math.isnan(pipeline_rate) or math.isnan(model_rate):
-        return UNKNOWN_REGIME
-    return INPUT_BOUND if pipeline_rate < model_rate else COMPUTE_BOUND_REGIME
+        return (AT_LIMIT,)
+    causes = []
+    if not (math.isnan(pipeline_rate) or math.isnan(model_rate)) and pipeline_rate < model_rate:
+        causes.append(INPUT_BOUND)
+    elif steps_vs_limit is not None and steps_vs_limit.verdict == stats.SLOWER:
+        causes.append(SHARING_CPU)
+    elif steps_vs_limit is None or steps_vs_limit.verdict == stats.UNDECIDED:
+        causes.append(UNDECIDED_STEPS)
+    if boundary is not None and boundary.seconds > max(1.0, BOUNDARY_SHARE * projected_seconds):
+        causes.append(WAITS_AT_BOUNDARY)
+    return tuple(causes) or (AT_LIMIT,)
 
 
-def _finding(strategy, value, rows, at_value, trials_at, blocks, model_rate, baseline, seed, statistics) -> Finding:
-    strategy_trials = trials_at[trials_at["strategy"] == strategy]
+def _cpu_in_steps_per_step(rows: pd.DataFrame) -> pd.Series:
+    """Per block: the process CPU per training step of the steady epochs, their boundary waits' CPU left out."""
+    boundary_cpu = sum(
+        pd.to_numeric(rows[name], errors="coerce").fillna(0.0) if name in rows.columns else 0.0
+        for name in ("before_first_step_cpu_seconds", "after_last_step_cpu_seconds")
+    )
+    per_step = (rows["cpu_seconds"].astype(float) - boundary_cpu) / rows["steps"].astype(float)
+    return pd.Series(per_step.to_numpy(), index=rows["repeat"]).groupby(level=0).median()
+
+
+def _pipeline_cpu_ms(strategy_trials: pd.DataFrame) -> float:
+    """The pipeline alone (no model): its own CPU per batch, median over trials (nan before it was recorded)."""
+    if not {"pipeline_cpu_seconds", "pipeline_batches"} <= set(strategy_trials.columns):
+        return math.nan
+    per_batch = (
+        pd.to_numeric(strategy_trials["pipeline_cpu_seconds"], errors="coerce")
+        / pd.to_numeric(strategy_trials["pipeline_batches"], errors="coerce")
+    ).replace([np.inf, -np.inf], np.nan).dropna()
+    return float(per_batch.median() * 1000) if len(per_batch) else math.nan
+
+
+def _finding(strategy, value, rows, context: _Context) -> Finding:
+    strategy_trials = context.trials_at[context.trials_at["strategy"] == strategy]
     pipeline_rates = (
         strategy_trials["pipeline_examples"].astype(float) / strategy_trials["pipeline_seconds"].astype(float)
     ).replace([np.inf, -np.inf], np.nan).dropna()
     pipeline_rate = float(pipeline_rates.median()) if len(pipeline_rates) else math.nan
     accuracy = strategy_trials["val_accuracy"].astype(float)
-    compare = lambda other, column: _comparison(strategy, other, rows, at_value, blocks, column, statistics)  # noqa: E731
+    compare = lambda other, column: context.compare(strategy, rows, other, column)  # noqa: E731
+    full_boundary, table = context.projected[strategy]
+    projected = stats.median_interval(table["projected_seconds"], seed=context.seed)
+    steps_vs_limit = compare(COMPUTE_BOUND, "steady_step_seconds")
+    causes = _causes(strategy, pipeline_rate, context.model_rate, steps_vs_limit, full_boundary, projected.estimate)
+    limit_rows = context.at_value[context.at_value["strategy"] == COMPUTE_BOUND]
+    extra_cpu = math.nan
+    if strategy != COMPUTE_BOUND and not limit_rows.empty:
+        difference = (_cpu_in_steps_per_step(rows) - _cpu_in_steps_per_step(limit_rows)).dropna()
+        extra_cpu = float(difference.median() * 1000) if len(difference) else math.nan
     return Finding(
         strategy=strategy,
         sweep_value=value,
         blocks=int(rows["repeat"].nunique()),
-        epoch_seconds=stats.median_interval(rows["epoch_seconds"], seed=seed),
+        epoch_seconds=stats.median_interval(rows["epoch_seconds"], seed=context.seed),
         examples_per_second=float(rows["examples_per_second"].median()),
         pipeline_examples_per_second=pipeline_rate,
-        regime=_regime(strategy, pipeline_rate, model_rate),
+        regime=", ".join(causes),
         val_accuracy=float(accuracy.median()) if len(accuracy) else math.nan,
         vs_limit=compare(COMPUTE_BOUND, "epoch_seconds"),
-        vs_baseline=compare(baseline, "epoch_seconds"),
+        vs_baseline=compare(context.baseline, "epoch_seconds"),
         cpu_vs_limit=compare(COMPUTE_BOUND, "cpu_seconds"),
-        cpu_vs_baseline=compare(baseline, "cpu_seconds"),
-        steps_vs_baseline=compare(baseline, "steady_step_seconds"),
+        cpu_vs_baseline=compare(context.baseline, "cpu_seconds"),
+        steps_vs_baseline=compare(context.baseline, "steady_step_seconds"),
         warmup_steps=float(rows["warmup_steps"].median()),
         boundary=_boundary(rows, strategy_trials),
+        full_boundary=full_boundary,
+        projected_seconds=projected,
+        projected_steps_seconds=float(table["steps_seconds"].median()) if len(table) else math.nan,
+        projected_per_block=tuple(float(value) for value in table["projected_seconds"]),
+        projected_vs_baseline=context.compare_projected(strategy, context.baseline),
+        steps_vs_limit=steps_vs_limit,
+        causes=causes,
+        pipeline_cpu_ms_per_batch=_pipeline_cpu_ms(strategy_trials),
+        extra_cpu_ms_per_step=extra_cpu,
     )
 
 
@@ -314,12 +470,6 @@ def verdict_groups(findings, comparison: str) -> dict:
 # --- tidy tables for the plots ------------------------------------------------------------------------------
 
 
-def limit_epoch_median(results: pd.DataFrame) -> float:
-    """The limit's median steady epoch time in these rows (nan without it)."""
-    steady = results[~results["warmup"].astype(bool)]
-    return float(steady.loc[steady["strategy"] == COMPUTE_BOUND, "epoch_seconds"].median())
-
-
 def throughput_table(findings) -> pd.DataFrame:
     """Examples per second in training and of the input pipeline alone, per finding."""
     rows = []
@@ -335,6 +485,25 @@ def scaling_table(findings) -> pd.DataFrame:
     return pd.DataFrame(
         [{"strategy": f.strategy, "value": f.sweep_value, "seconds": f.epoch_seconds.estimate, "low": f.epoch_seconds.low, "high": f.epoch_seconds.high} for f in findings]
     )
+
+
+def full_epoch_table(findings, order) -> pd.DataFrame:
+    """Per finding, its projected full-size steady epoch: the two parts (steps, boundary at full age) and the
+    interval of their sum, in `order` of strategies."""
+    rows = []
+    for f in findings:
+        if f.projected_seconds is None or math.isnan(f.projected_seconds.estimate):
+            continue
+        label = f.strategy if f.sweep_value is None else f"{f.strategy} @{f.sweep_value:g}"
+        rows.append({
+            "label": label, "strategy": f.strategy, "steps_seconds": f.projected_steps_seconds,
+            "boundary_seconds": f.full_boundary.seconds, "estimate": f.projected_seconds.estimate,
+            "low": f.projected_seconds.low, "high": f.projected_seconds.high, "source": f.full_boundary.source,
+        })
+    table = pd.DataFrame(rows, columns=["label", "strategy", "steps_seconds", "boundary_seconds", "estimate", "low",
+                                        "high", "source"])
+    rank = {name: index for index, name in enumerate(order)}
+    return table.sort_values("label", key=lambda labels: [rank.get(s, len(rank)) for s in table["strategy"]], kind="stable")
 
 
 BOUNDARY_PARTS = ("in_steps_seconds", "before_first_step_seconds", "after_last_step_seconds", "other_seconds")

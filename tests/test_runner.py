@@ -13,7 +13,7 @@ from tests.conftest import PROJECT_ROOT, run_cli
 
 TINY = ["--model", "small", "--limit", "200", "--batch-size", "64"]
 PLUGINS = {"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:RaisesMidEpoch,tests.faulty_strategies:KilledMidEpoch,tests.faulty_strategies:HangsMidEpoch"}
-PLOTS = ["epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png", "timeline.png"]
+PLOTS = ["full_epoch.png", "epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png", "timeline.png"]
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +68,29 @@ def test_epoch_boundaries_are_recorded_with_their_cpu_time_and_fit_teardown(stud
     assert "| tfdata-repeat |" in boundaries and "fit teardown" in boundaries
 
 
+def test_the_boundary_is_probed_at_full_age_for_each_trial_whose_fit_makes_a_new_iterator_each_epoch(study):
+    # Epochs of 200 examples are shorter than the user's (all 20,000): arrays and tfdata trials each probe one
+    # boundary at a full epoch's age; tfdata-repeat and the limit keep one iterator, so there is nothing to probe.
+    out, _ = study
+    trials = pd.read_csv(out / "trials.csv").set_index(["strategy", "repeat"])
+    assert trials["new_iterator_each_epoch"].to_dict() == {
+        (name, block): name in ("arrays", "tfdata") for name, block in trials.index
+    }
+    probes = pd.read_csv(out / "boundary.csv")
+    assert sorted(zip(probes["strategy"], probes["repeat"])) == [("arrays", 1), ("arrays", 2), ("tfdata", 1), ("tfdata", 2)]
+    assert (probes["full_steps"] == 313).all()  # ceil(20,000 / 64): the probe drew the whole training split
+    assert (probes["age_seconds"] >= probes["target_age_seconds"]).all() and (probes["target_age_seconds"] > 0).all()
+    assert (probes["destroy_seconds"] >= 0).all() and (probes["next_iterator_seconds"] > 0).all()
+    assert "## The full-size epoch" in (out / "summary.md").read_text()
+
+
 def test_report_files_and_summary_contents(study):
     out, _ = study
     for name in PLOTS:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# Input-pipeline study")
-    assert "End to end, " in summary and "compute-bound limit" in summary
+    assert "For the epoch you train" in summary and "compute-bound limit" in summary
     verdicts = summary.split("## Verdicts")[1]
     assert "95% CI" in verdicts and any(word in verdicts for word in ("undecided", "equivalent", "times faster", "times slower"))
     for key in ("tensorflow", "keras", "numpy", "cpu_model", "logical_cores", "git_commit"):

@@ -20,12 +20,11 @@ def build(out: Path) -> list[Path]:
     if study.results.empty:
         raise ResultsError(f"{out} holds no finished trial yet: nothing to report")
     config, results, ok = study.config, study.results, study.ok_trials
-    result = analysis.analyse(
-        results, study.trials, analysis.baseline_of(config.strategies), seed=config.seed, steps=study.steps,
-        planned_blocks=config.planned_blocks, margin=config.margin,
-    )
+    result = analysis.analyse_study(study)
     order = result.strategy_order()
+    full = analysis.FullSetting.of(config)
     plots = [
+        draw.plot_full_epoch(result.findings, order, config, max(full.steps.values()), out / "full_epoch.png"),
         draw.plot_epoch_time(results, order, config, out / "epoch_time.png"),
         draw.plot_boundaries(result.findings, order, config, out / "boundaries.png"),
         draw.plot_step_time(study.steps, order, config, out / "step_time.png"),

@@ -98,6 +98,27 @@ def plot_epoch_time(results, order, config, path) -> Path:
     return _save(figure, path)
 
 
+def plot_full_epoch(findings, order, config, steps_per_epoch, path) -> Path:
+    """The plot that answers the question for the user's epoch: per strategy, the projected full-size steady
+    epoch, stacked into its time in steps and its wait at the boundary at full age, with the interval of the
+    whole; the compute-bound limit's projection as the dashed line."""
+    table = analysis.full_epoch_table(findings, order)
+    figure, axis = plt.subplots(figsize=(10, 0.5 * max(len(table), 1) + 2.2))
+    axis.barh(table["label"], table["steps_seconds"], color="#4c72b0", label="time in training steps")
+    axis.barh(table["label"], table["boundary_seconds"].clip(lower=0), left=table["steps_seconds"], color="#dd8452",
+              label="waiting at the epoch boundary (at a full epoch's age)")
+    axis.errorbar(table["estimate"], np.arange(len(table)), xerr=[table["estimate"] - table["low"], table["high"] - table["estimate"]],
+                  fmt="o", color="black", markersize=4, capsize=3, label="projected epoch: median and 95% interval")
+    limit = table[table["strategy"] == COMPUTE_BOUND]
+    if len(limit):
+        axis.axvline(float(limit["estimate"].iloc[0]), color="black", linestyle="--", linewidth=1, label="compute-bound limit")
+    axis.invert_yaxis()
+    axis.set(xlabel=f"projected steady epoch of {steps_per_epoch:,} steps (s)",
+             title=f"The full-size epoch per strategy (lower is faster){_sweep_title(config)}")
+    axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    return _save(figure, path)
+
+
 BOUNDARY_LOOK = {  # analysis.BOUNDARY_PARTS -> (legend label, colour): the stacked pieces of one steady epoch
     "in_steps_seconds": ("in training steps", "#4c72b0"),
     "before_first_step_seconds": ("waiting before the first step", "#dd8452"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from study import analysis, budget, results_files, stats
+from study import analysis, budget, projection, results_files, stats
 from study.config import StudyConfig
 from study.schema import COMPUTE_BOUND
 
@@ -25,12 +25,13 @@ def _ratio_cell(comparison) -> str:
     return f"{r.estimate:.3f} {interval}"
 
 
-ANSWERING_PLOT = "epoch_time"
-ANSWERING_CAPTION = "steady epoch time per strategy: median, 95% interval, and the compute-bound limit"
+ANSWERING_PLOT = "full_epoch"
+ANSWERING_CAPTION = "the full-size steady epoch per strategy: time in steps and at the boundary, with its 95% interval"
 ANSWERING_LEGEND = (
-    "*Steady epoch time per strategy (lower is faster): the black dot is the median steady epoch with its 95% "
-    "interval, the light dots are single epochs, the dashed line and band are the compute-bound limit - the model "
-    "fed one ready batch over and over, which no feed can beat.*"
+    "*The epoch you train, per strategy (lower is faster): blue is the time in training steps (the full epoch's steps "
+    "times the strategy's measured time per step), orange the wait at the epoch's boundary at a full epoch's age, the "
+    "black dot the projected epoch with its 95% interval over blocks; the dashed line is the compute-bound limit - the "
+    "model fed one ready batch over and over, which no feed can beat.*"
 )
 
 STALL_CAUSE = (
@@ -44,53 +45,44 @@ def _named(findings) -> str:
     return ", ".join(f"`{f.strategy}`" for f in findings)
 
 
-def _answer(result: analysis.Analysis, config: StudyConfig) -> list[str]:
-    """The headline: a strategy is called fastest only when its verdict against the baseline is significant, and
-    two questions stay apart - what a steady epoch costs end to end, and how fast the feed trains (its steps)."""
-    lines = []
+def _answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], list[str]]:
+    """The headline, for the user's epoch (the full setting), as (paragraphs above the answering plot, paragraphs
+    below it): what is decided comes first - the strategy to use and the per-step verdicts - then the boundary
+    at full age and one line per strategy on why it is slower than the limit and what to change. A strategy is
+    called fastest only when its verdict is significant."""
+    head, details = [], []
     base = result.baseline
+    full = analysis.FullSetting.of(config)
     for value in result.sweep_values:
         findings = [f for f in result.at(value) if f.strategy != COMPUTE_BOUND]
         where = "" if value is None else f"At {config.sweep[0]} = {value}: "
         if not findings:
-            lines.append(f"{where}no strategy finished a trial, so there is no answer yet.")
+            head.append(f"{where}no strategy finished a trial, so there is no answer yet.")
             continue
-        compared = [f for f in findings if f.vs_baseline is not None]
-        end_to_end = analysis.verdict_groups(compared, "vs_baseline")
-        faster, slower = end_to_end[stats.FASTER], end_to_end[stats.SLOWER]
-        if faster:
-            best = faster[0]
-            sentence = (f"{where}End to end, **{best.strategy}** has the shortest steady epochs "
-                        f"({_fmt(best.epoch_seconds.estimate)} s): {best.vs_baseline.sentence()}.")
-            if len(faster) > 1:
-                sentence += f" Also significantly faster than `{base}`: {_named(faster[1:])}."
-        elif compared:
-            sentence = f"{where}End to end, no strategy is significantly faster than `{base}` per steady epoch."
-        else:
-            sentence = f"{where}Only `{base}` was measured; there is nothing to compare it with."
-        if slower:
-            sentence += f" Significantly slower than `{base}`: {_named(slower)}."
-        in_steps = analysis.verdict_groups(compared, "steps_vs_baseline")
-        step_faster, step_slower = in_steps[stats.FASTER], in_steps[stats.SLOWER]
-        if compared:
-            sentence += " In training steps alone (epoch boundaries left out): "
-            if not step_faster and not step_slower:
-                sentence += f"no strategy differs significantly from `{base}`."
-            else:
-                parts = ([f"faster than `{base}`: {_named(step_faster)}"] if step_faster else []) + (
-                    [f"slower: {_named(step_slower)}"] if step_slower else [])
-                sentence += "; ".join(parts) + "."
-        sentence += _recommendation(result.recommendations.get(value), base)
-        input_bound = [f.strategy for f in findings if f.regime == analysis.INPUT_BOUND]
-        if input_bound:
-            sentence += f" Input-bound (the pipeline alone is slower than the model consumes): {', '.join(input_bound)}."
-        else:
-            sentence += " Every strategy's pipeline alone outruns the model: the run is compute-bound."
-        lines.append(sentence)
-        lines += _stall_sentences(result.at(value), where)
+        recommended = result.recommendations.get(value)
+        opening = where + _setting_sentence(result.at(value), config, full.steps.get(value))
+        recommendation = " " + _recommendation(recommended, base, findings) if recommended is not None else ""
+        head.append(opening + recommendation + " " + _per_step_sentence(findings, base))
+        boundary = _boundary_sentence(findings)
+        details += ([where + boundary] if boundary else []) + _why_lines(result.at(value), where)
     if len(result.failures):
-        lines.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
-    return lines
+        head.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
+    return head, details
+
+
+def _setting_sentence(findings, config: StudyConfig, steps: int) -> str:
+    """What the headline is about: the full-size epoch, and how this study got at it."""
+    blocks = max((f.blocks for f in findings), default=0)
+    if not config.epochs_shortened:
+        return f"For the epoch you train, measured in {_blocks(blocks)} of full-size epochs:"
+    trained = math.ceil(config.limit * config.scale / config.batch_size)
+    return (f"For the epoch you train - the whole training split, {steps:,} steps of {config.batch_size} - projected from "
+            f"{_blocks(blocks)} of {trained:,}-step epochs (each strategy's time per step, times the full epoch's steps) "
+            "plus each strategy's epoch boundary probed at a full epoch's age:")
+
+
+def _blocks(count: int) -> str:
+    return f"{count} block{'s' if count != 1 else ''}"
 
 
 def _saving(comparison) -> str:
@@ -104,18 +96,134 @@ def _saving(comparison) -> str:
     return f"`{comparison.strategy}` undecided"
 
 
-def _recommendation(recommended, base: str) -> str:
-    """Use what the verdicts support: the baseline unless a strategy is significantly faster end to end."""
-    if recommended is None:
-        return ""
+def _recommendation(recommended, base: str, findings) -> str:
+    """Use what the verdicts support: the baseline unless a strategy is significantly faster at full size; the
+    decided comparisons first, the undecided ones named last."""
     name, against = recommended
-    if not against:
-        return ""
-    if name == base:
-        head = f" **Keep `{name}`**: no alternative is significantly faster end to end."
-    else:
-        head = f" **Use `{name}` on this machine.**"
-    return head + " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in against) + "."
+    chosen = next(f for f in findings if f.strategy == name)
+    epoch = chosen.projected_seconds
+    head = (f"**Use `{name}`**" if name != base else f"**Keep `{name}`** (no alternative is significantly faster at full size)")
+    head += f": projected steady epoch {_fmt(epoch.estimate)} s [95% CI {_fmt(epoch.low)}-{_fmt(epoch.high)}]."
+    decided = [c for c in against if c.verdict != stats.UNDECIDED]
+    undecided = [c for c in against if c.verdict == stats.UNDECIDED]
+    if decided:
+        head += " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in sorted(
+            decided, key=lambda c: -c.ratio.estimate)) + "."
+    if undecided:
+        head += f" Not yet told apart from it: {', '.join(f'`{c.strategy}`' for c in undecided)}."
+    return head
+
+
+def _per_step_sentence(findings, base: str) -> str:
+    """The feed's own speed: each strategy's time per training step against the baseline's (boundaries out)."""
+    compared = [f for f in findings if f.steps_vs_baseline is not None]
+    if not compared:
+        return f"Per training step: only `{base}` was measured."
+    groups = {verdict: [f for f in compared if f.steps_vs_baseline.verdict == verdict]
+              for verdict in (stats.EQUIVALENT, stats.FASTER, stats.SLOWER, stats.UNDECIDED)}
+    decided = len(compared) - len(groups[stats.UNDECIDED])
+    parts = []
+    if groups[stats.EQUIVALENT]:
+        parts.append(f"as fast as `{base}` (within ±{compared[0].steps_vs_baseline.margin:.0%}): {_named(groups[stats.EQUIVALENT])}")
+    for verdict in (stats.FASTER, stats.SLOWER):
+        if groups[verdict]:
+            parts.append(f"{verdict}: " + ", ".join(
+                f"`{f.strategy}` {_signed_percent(f.steps_vs_baseline.ratio)}" for f in sorted(
+                    groups[verdict], key=lambda f: f.steps_vs_baseline.ratio.estimate)))
+    if groups[stats.UNDECIDED]:
+        parts.append(f"not yet decided: {_named(groups[stats.UNDECIDED])}")
+    return f"Per training step, against `{base}` ({decided} of {len(compared)} decided): " + "; ".join(parts) + "."
+
+
+def _signed_percent(ratio) -> str:
+    return f"{(ratio.estimate - 1) * 100:+.0f}% [{(ratio.low - 1) * 100:+.0f}% to {(ratio.high - 1) * 100:+.0f}%]"
+
+
+def _boundary_sentence(findings) -> str:
+    """The wait at a full-size epoch's boundary, as measured (probes at full age, or full-size epochs)."""
+    waiting = [f for f in findings if f.full_boundary is not None and analysis.WAITS_AT_BOUNDARY in f.causes]
+    if not waiting:
+        clean = [f for f in findings if f.full_boundary is not None]
+        if not clean:
+            return ""
+        return ("At the boundary of a full-size epoch no strategy waits noticeably: "
+                + ", ".join(f"`{f.strategy}` {f.full_boundary.seconds:.2f} s" for f in clean) + " per epoch.")
+    described = []
+    for f in sorted(waiting, key=lambda f: -f.full_boundary.seconds):
+        b = f.full_boundary
+        if b.source == projection.PROBED:
+            busy = "" if math.isnan(b.destroy_busy_share) else f", {b.destroy_busy_share:.0%} busy"
+            described.append(f"`{f.strategy}` {b.seconds:.1f} s per epoch ({b.waits} of {b.probes} probes waited, "
+                             f"up to {b.destroy_seconds[1]:.1f} s{busy})")
+        else:
+            described.append(f"`{f.strategy}` {b.seconds:.1f} s per epoch ({b.source})")
+    clean = [f for f in findings if f not in waiting and f.full_boundary is not None]
+    sentence = ("**At the boundary of a full-size epoch**, fit waits: " + "; ".join(described) + f" - {STALL_CAUSE}.")
+    if clean:
+        sentence += " No noticeable wait: " + ", ".join(f"`{f.strategy}` ({f.full_boundary.seconds:.2f} s)" for f in clean) + "."
+    return sentence
+
+
+def _why_lines(findings, where: str = "") -> list[str]:
+    """One line per strategy slower than the limit: the measured cause and what to change."""
+    lines = []
+    for f in findings:
+        if f.strategy == COMPUTE_BOUND or f.causes == (analysis.AT_LIMIT,):
+            continue
+        lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause) for cause in f.causes) + ".")
+    at_limit = [f for f in findings if f.strategy != COMPUTE_BOUND and f.causes == (analysis.AT_LIMIT,)]
+    if at_limit:
+        lines.append(f"- At the limit (steps not slower than the compute-bound limit's, no boundary wait): {_named(at_limit)}.")
+    return ([f"{where}Why each strategy is slower than the compute-bound limit, measured in this study:"] + lines) if lines else []
+
+
+def _cause_words(f, cause: str) -> str:
+    steps = f.steps_vs_limit
+    if cause == analysis.INPUT_BOUND:
+        return (f"input-bound: its pipeline alone delivers {_fmt(f.pipeline_examples_per_second, 0)} examples/s, less than "
+                "the model consumes; do its work ahead of training, on more workers, or on other machines (tf.data service)")
+    if cause == analysis.SHARING_CPU:
+        return (f"slowed by sharing the CPU with training: its steps take {_signed_percent(steps.ratio)} longer than the "
+                f"limit's although its pipeline alone needs only {_fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per batch, "
+                f"while each step costs {_fmt(f.extra_cpu_ms_per_step, 1)} ms more CPU than the limit's; feed whole ready "
+                "batches (one permutation per epoch, one gather per batch: `tfdata-gather`) or do per-example work ahead")
+    if cause == analysis.WAITS_AT_BOUNDARY:
+        return (f"waits {f.full_boundary.seconds:.1f} s at each full-size epoch's boundary; give fit one iterator: end the "
+                "pipeline in `.repeat()` and pass `steps_per_epoch` (`tfdata-repeat`, `tfdata-gather`)")
+    if cause == analysis.UNDECIDED_STEPS:
+        return "its steps are not yet told apart from the limit's (more blocks would decide)"
+    return cause
+
+
+def _usage_lines(result: analysis.Analysis) -> list[str]:
+    """The few lines a user copies into their own fit call, for the strategy recommended."""
+    from inputs import registry
+
+    lines = []
+    for value in result.sweep_values:
+        recommended = result.recommendations.get(value)
+        if recommended is None:
+            continue
+        code = registry.get(recommended[0]).usage()
+        if code and code not in "".join(lines):
+            lines += ["", f"## How to feed `fit` like `{recommended[0]}`", "", "```python", code.rstrip(), "```"]
+    return lines
+
+
+def _short_epoch_lines(result: analysis.Analysis) -> list[str]:
+    """The measured epochs' own end-to-end verdicts, and their idle boundary waits, as what they are."""
+    lines = []
+    base = result.baseline
+    for value in result.sweep_values:
+        where = "" if value is None else f"At {value}: "
+        compared = [f for f in result.at(value) if f.vs_baseline is not None]
+        groups = analysis.verdict_groups(compared, "vs_baseline")
+        if compared:
+            parts = [f"{verdict} than `{base}`: {_named(groups[verdict])}" for verdict in (stats.FASTER, stats.SLOWER) if groups[verdict]]
+            lines += [f"{where}End to end in these epochs: " + ("; ".join(parts) if parts else
+                      f"no strategy differs significantly from `{base}`") + ".", ""]
+        lines += [sentence + "\n" for sentence in _stall_sentences(result.at(value), where)]
+    return lines
 
 
 def _stall_sentences(findings, where: str) -> list[str]:
@@ -137,6 +245,48 @@ def _stall_sentences(findings, where: str) -> list[str]:
         avoided = ", ".join(f"`{f.strategy}` ({f.boundary.wait_seconds:.1f} s)" for f in clean)
         sentences.append(f"{where}Measured in the same blocks without that wait (boundary per steady epoch): {avoided}.")
     return sentences
+
+
+def _full_epoch_table(result: analysis.Analysis) -> list[str]:
+    base = result.baseline
+    lines = [
+        f"| strategy | projected epoch s [95% CI] | in steps s | boundary s | boundary measured as | vs {base} (projected) "
+        f"| per step vs {base} | per step vs limit | CPU per step above the limit ms | pipeline alone: CPU per batch ms "
+        "| why slower than the limit |",
+        "|" + "---|" * 11,
+    ]
+    for value in result.sweep_values:
+        for f in result.at(value):
+            name = f.strategy if value is None else f"{f.strategy} @{value}"
+            p = f.projected_seconds
+            lines.append(
+                f"| {name} | {_fmt(p.estimate)} [{_fmt(p.low)}, {_fmt(p.high)}] | {_fmt(f.projected_steps_seconds)} "
+                f"| {_fmt(f.full_boundary.seconds, 2)} | {f.full_boundary.source} | {_ratio_cell(f.projected_vs_baseline)} "
+                f"| {_ratio_cell(f.steps_vs_baseline)} | {_ratio_cell(f.steps_vs_limit)} | {_fmt(f.extra_cpu_ms_per_step, 1)} "
+                f"| {_fmt(f.pipeline_cpu_ms_per_batch, 2)} | {f.regime} |"
+            )
+    return lines
+
+
+def _probe_table(result: analysis.Analysis) -> list[str]:
+    rows = [(value, f) for value in result.sweep_values for f in result.at(value)
+            if f.full_boundary is not None and f.full_boundary.source == projection.PROBED]
+    if not rows:
+        return []
+    lines = [
+        "| strategy | probes | waited over 1 s | destroying the used iterator s (median / largest) | CPU busy while "
+        "destroying | next iterator + first batch s | iterator age s | probe CPU while holding s (largest) |",
+        "|" + "---|" * 8,
+    ]
+    for value, f in rows:
+        b = f.full_boundary
+        name = f.strategy if value is None else f"{f.strategy} @{value}"
+        busy = "-" if math.isnan(b.destroy_busy_share) else f"{b.destroy_busy_share:.0%}"
+        lines.append(
+            f"| {name} | {b.probes} | {b.waits} | {_fmt(b.destroy_seconds[0], 2)} / {_fmt(b.destroy_seconds[1], 2)} | {busy} "
+            f"| {_fmt(b.next_iterator_seconds, 2)} | {_fmt(b.age_seconds)} | {_fmt(b.hold_cpu_seconds, 2)} |"
+        )
+    return lines
 
 
 def _boundary_table(result: analysis.Analysis, config: StudyConfig) -> list[str]:
@@ -207,7 +357,9 @@ def _verdicts(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     for value in result.sweep_values:
         prefix = "" if value is None else f"[{config.sweep[0]} = {value}] "
         for f in result.at(value):
-            for comparison, unit in ((f.vs_baseline, ""), (f.steps_vs_baseline, "time in steps"), (f.cpu_vs_baseline, "CPU time")):
+            for comparison, unit in ((f.projected_vs_baseline, "the projected full-size epoch"), (f.vs_baseline, "the measured epochs"),
+                                     (f.steps_vs_baseline, "time in steps"), (f.steps_vs_limit, "time in steps"),
+                                     (f.cpu_vs_baseline, "CPU time")):
                 if comparison is not None:
                     lines.append(f"- {prefix}{comparison.sentence(unit)}")
     return lines
@@ -263,12 +415,33 @@ def _budget_lines(study: analysis.Study, config: StudyConfig) -> list[str]:
 def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, plots: list, order: list) -> Path:
     config = study.config
     lines = ["# Input-pipeline study: which way of feeding `model.fit` is fastest?", ""]
-    for paragraph in _answer(result, config):
+    head, details = _answer(result, config)
+    for paragraph in head:
         lines += [paragraph, ""]
     answering = next((path for path in plots if path.stem == ANSWERING_PLOT), None)
     if answering is not None:  # right under the answer: the picture of it, before any detail
         lines += [f"![{ANSWERING_CAPTION}]({answering.name})", "", ANSWERING_LEGEND, ""]
-    lines += ["## Steady-state results", "",
+    for paragraph in filter(None, details):
+        lines += [paragraph] if paragraph.startswith("- ") else [paragraph, ""]
+    if details and details[-1].startswith("- "):
+        lines.append("")
+    lines += _usage_lines(result)
+    lines += ["", "## The full-size epoch", "",
+              "Per block, the projected steady epoch is the full epoch's steps times the trial's steady time per step, "
+              "plus the boundary at full age: for a strategy whose fit makes a new input iterator every epoch, what its "
+              "probe measured - the next epoch's iterator made and its first batch drawn on the whole training split, and "
+              "the used iterator destroyed once it was as old as a full epoch lasts (study/boundary_probe.py); for one "
+              "that keeps one iterator, its own epochs' boundary. Ratios are paired within blocks like every verdict "
+              "here. *CPU per step above the limit* is the process CPU per training step minus the limit's in the same "
+              "block; *pipeline alone* is the strategy's pipeline drawn with no model.", ""]
+    lines += _full_epoch_table(result)
+    probes = _probe_table(result)
+    if probes:
+        lines += ["", "## The boundary at a full epoch's age", "",
+                  "Each probe held a used iterator, idle, until it was as old as a full epoch of its trial's pace, then "
+                  "destroyed it, timed, with the process CPU over it (near 0%: idle waiting). Its CPU while holding shows "
+                  "what it cost the trials it overlapped.", ""] + probes
+    lines += ["", "## Measured at the shortened epoch" if config.epochs_shortened else "## Steady-state results", "",
               "Steady epochs are every epoch after the first of each trial (end to end, boundaries included); the time "
               "in steps is each trial's mean step after its warm-up, where the step times settle (MSER-5 on the "
               f"per-step times{_warmup_note(result)}). Ratios are paired within blocks (geometric mean over blocks); "
@@ -276,8 +449,11 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
               "needs, so that looking after every block keeps the 5% error rate (Pocock's repeated t test; "
               f"study/stats.py). Verdicts: faster, slower, equivalent within ±{config.margin:.0%}, or undecided. "
               "Epoch times carry a 95% bootstrap interval. *Limit* is the compute-bound limit, `compute-bound`: "
-              "the model fed one ready batch over and over.", ""]
+              "the model fed one ready batch over and over."
+              + (" These epochs are shorter than the one you train: their boundaries happen at the wrong age, so "
+                 "their end-to-end figures answer for them only." if config.epochs_shortened else ""), ""]
     lines += _table(result, config)
+    lines += [""] + _short_epoch_lines(result)
     lines += ["", "## Where the time goes", "",
               "Medians over trials; step times from steady epochs. *Outside steps* is an epoch's wall time minus the sum "
               "of its step times: time spent between epochs' batches rather than in training steps. CPU utilisation = "

@@ -1,0 +1,111 @@
+"""The user's epoch: a full-size steady epoch projected from a study's shortened ones, per block.
+
+A budget shortens epochs, but the two parts of an epoch scale differently with its length: the time in steps
+grows with the number of steps, while the wait at the boundary depends on how old the dropped iterator is
+(study/boundary_probe.py). So they are measured apart and added up at the full setting:
+
+    projected epoch (block b) = full steps x the trial's steady step time (block b) + the boundary at full age
+
+The boundary at full age is, for a strategy whose fit makes a new iterator each epoch, what its probe in block b
+measured: the next epoch's iterator made and its first batch drawn at the full data size, plus the used
+iterator destroyed at a full epoch's age (the strategy's mean over its probes where block b has none). For a
+strategy whose fit keeps one iterator, nothing is destroyed between epochs: its boundary is what its own
+steady epochs measured around their steps. A study that trains full epochs measures the boundary at full age
+already, in its own epochs. fit's teardown comes once per fit, not per epoch, and is left out.
+
+Blocks keep their pairing, so the projected epochs are compared with the study's paired statistics
+(study/stats.py) like any other measure. Pure pandas/NumPy on the saved tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+WAIT_SECONDS = 1.0  # a destruction longer than this counts as a wait (the reference saw 0.2 s without one)
+PROBED, ONE_ITERATOR, OWN_EPOCHS, NOT_PROBED = "probed at full age", "one iterator for all of fit", "its own full-size epochs", "not probed"
+
+
+@dataclasses.dataclass(frozen=True)
+class FullBoundary:
+    """One strategy's wait at an epoch boundary of the full-size epoch (seconds per epoch unless said)."""
+
+    source: str  # PROBED, ONE_ITERATOR, OWN_EPOCHS or NOT_PROBED (then the shortened epochs' own figure stands in)
+    seconds: float  # the mean boundary per epoch that the projection adds
+    probes: int = 0
+    waits: int = 0  # probes whose destruction took over WAIT_SECONDS
+    destroy_seconds: tuple = (math.nan, math.nan)  # median, largest
+    destroy_busy_share: float = math.nan  # process CPU / wall while destroying: near 0 = idle waiting
+    next_iterator_seconds: float = math.nan  # median: the next epoch's iterator and its first batch, full data
+    hold_cpu_seconds: float = math.nan  # largest CPU a probe used while it held its iterator (what it cost others)
+    age_seconds: float = math.nan  # median age of the destroyed iterators
+
+
+def full_steps(train_size: int, scale: int, batch_size: int) -> int:
+    return math.ceil(train_size * scale / batch_size)
+
+
+def measured_boundary_seconds(rows: pd.DataFrame) -> pd.Series:
+    """Per steady epoch row: the wait before its first step and after its last."""
+    before = pd.to_numeric(rows.get("before_first_step_seconds", pd.Series(0.0, index=rows.index)), errors="coerce")
+    after = pd.to_numeric(rows.get("after_last_step_seconds", pd.Series(0.0, index=rows.index)), errors="coerce")
+    return before.fillna(0.0) + after.fillna(0.0)
+
+
+def full_boundary(rows: pd.DataFrame, probes: pd.DataFrame, new_iterator_each_epoch: bool, shortened: bool) -> FullBoundary:
+    """The boundary the projection adds for one strategy: `rows` its steady epochs, `probes` its boundary.csv rows."""
+    own = float(measured_boundary_seconds(rows).mean()) if len(rows) else math.nan
+    if not shortened:
+        return FullBoundary(OWN_EPOCHS, own)
+    if not new_iterator_each_epoch:
+        return FullBoundary(ONE_ITERATOR, own)
+    if probes.empty:
+        return FullBoundary(NOT_PROBED, own)
+    destroy = probes["destroy_seconds"].astype(float)
+    per_probe = probe_seconds(probes)
+    cpu = probes["destroy_cpu_seconds"].astype(float)
+    return FullBoundary(
+        source=PROBED,
+        seconds=float(per_probe.mean()),
+        probes=int(len(probes)),
+        waits=int((destroy > WAIT_SECONDS).sum()),
+        destroy_seconds=(float(destroy.median()), float(destroy.max())),
+        destroy_busy_share=float(cpu.sum() / destroy.sum()) if destroy.sum() > 0 else math.nan,
+        next_iterator_seconds=float(probes["next_iterator_seconds"].astype(float).median()),
+        hold_cpu_seconds=float(probes["hold_cpu_seconds"].astype(float).max()),
+        age_seconds=float(probes["age_seconds"].astype(float).median()),
+    )
+
+
+def probe_seconds(probes: pd.DataFrame) -> pd.Series:
+    """Per probe: the boundary it measured - the next iterator and its first batch, plus destroying the used one."""
+    return probes["next_iterator_seconds"].astype(float) + probes["destroy_seconds"].astype(float)
+
+
+def projected_epochs(rows: pd.DataFrame, probes: pd.DataFrame, boundary: FullBoundary, steps: int) -> pd.DataFrame:
+    """Per block of one strategy: `steps_seconds` (full steps x steady step time), `boundary_seconds` and their
+    sum `projected_seconds`. `rows` are its steady epochs (with `steady_step_seconds`)."""
+    if rows.empty:
+        return pd.DataFrame(columns=["repeat", "steps_seconds", "boundary_seconds", "projected_seconds"])
+    per_block = rows.groupby("repeat").agg(step=("steady_step_seconds", "median"))
+    if boundary.source == PROBED:
+        probed = pd.Series(probe_seconds(probes).to_numpy(), index=probes["repeat"].astype(int)).groupby(level=0).mean()
+        wait = probed.reindex(per_block.index).fillna(boundary.seconds)
+    else:
+        wait = pd.Series(measured_boundary_seconds(rows).to_numpy(), index=rows["repeat"]).groupby(level=0).mean()
+        wait = wait.reindex(per_block.index)
+    table = pd.DataFrame({
+        "repeat": per_block.index,
+        "steps_seconds": steps * per_block["step"].to_numpy(float),
+        "boundary_seconds": wait.to_numpy(float),
+    })
+    return table.assign(projected_seconds=table["steps_seconds"] + table["boundary_seconds"])
+
+
+def per_block(table: pd.DataFrame, blocks) -> list:
+    """The projected epochs as stats.compare takes them: one value per block, in `blocks` order (empty if none)."""
+    values = table.set_index("repeat")["projected_seconds"] if len(table) else pd.Series(dtype=float)
+    return [np.asarray([values[block]], float) if block in values.index else np.asarray([], float) for block in blocks]

@@ -1,0 +1,133 @@
+"""The projected full-size epoch and the regime rules, on synthetic result tables with a known answer (no
+training, no timing): full steps x the steady step time + the boundary at full age, paired per block."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from study import analysis, projection
+from study.schema import BOUNDARY_PROBE_COLUMNS, RESULT_COLUMNS, STEP_COLUMNS, TRIAL_COLUMNS
+
+FULL = analysis.FullSetting(steps={None: 625}, shortened=True)
+STEPS = 10  # the shortened epoch the synthetic study trained
+# strategy -> (seconds per step, the short epochs' own wait before their first step, fit makes a new iterator each epoch,
+#              pipeline-alone examples per second); the model consumes 32 / 0.1 = 320 examples per second.
+PLANTED = {
+    "arrays": (0.100, 2.0, True, 50_000.0),
+    "tfdata-gather": (0.100, 0.0, False, 40_000.0),
+    "tfdata": (0.110, 2.0, True, 150_000.0),
+    "slow-pipeline": (0.150, 0.0, False, 200.0),
+    "compute-bound": (0.100, 0.0, False, None),
+}
+# Probes at full age (next iterator + first batch, destroying the used one), per block; block 3 lost its arrays probe.
+PROBES = {"arrays": {1: (0.5, 20.0), 2: (0.5, 30.0), 4: (0.5, 10.0)}, "tfdata": {1: (0.4, 0.1), 2: (0.4, 0.1), 3: (0.4, 0.1), 4: (0.4, 0.1)}}
+
+
+def synthetic(blocks=4, epochs=2, seed=0):
+    rng = np.random.default_rng(seed)
+    results, steps, trials, probes = [], [], [], []
+    for block in range(1, blocks + 1):
+        pace = 1.0 + 0.2 * block  # drift between blocks cancels in paired ratios
+        for strategy, (step, wait, new_each, rate) in PLANTED.items():
+            for epoch in range(1, epochs + 1):
+                seconds = [step * pace * (1 + 0.002 * rng.standard_normal()) for _ in range(STEPS)]
+                wall = sum(seconds) + wait
+                results.append(dict(strategy=strategy, repeat=block, epoch=epoch, warmup=epoch == 1, started_at=1e6,
+                                    epoch_seconds=wall, cpu_seconds=sum(seconds) * 1.5, steps=STEPS, examples=STEPS * 32,
+                                    examples_per_second=STEPS * 32 / wall, before_first_step_seconds=wait,
+                                    before_first_step_cpu_seconds=0.01, after_last_step_seconds=0.0,
+                                    after_last_step_cpu_seconds=0.0))
+                steps += [dict(strategy=strategy, repeat=block, epoch=epoch, step=i + 1, step_seconds=s) for i, s in enumerate(seconds)]
+            trials.append(dict(strategy=strategy, repeat=block, position=len(trials) + 1, status="ok", wall_seconds=10.0,
+                               cpu_user_seconds=1.0, cpu_system_seconds=0.1, peak_rss_mb=100, val_accuracy=0.5,
+                               pipeline_examples=None if rate is None else 3200, pipeline_seconds=None if rate is None else 3200 / rate,
+                               pipeline_cpu_seconds=None if rate is None else 0.02, pipeline_batches=None if rate is None else 100,
+                               new_iterator_each_epoch=new_each))
+            if block in PROBES.get(strategy, {}):
+                next_iterator, destroy = PROBES[strategy][block]
+                probes.append(dict(strategy=strategy, repeat=block, full_steps=625, target_age_seconds=62.5, age_seconds=63.0,
+                                   destroy_seconds=destroy, destroy_cpu_seconds=0.02 * destroy, next_iterator_seconds=next_iterator,
+                                   next_iterator_cpu_seconds=next_iterator, drain_seconds=1.0, hold_cpu_seconds=0.01))
+    frame = lambda rows, columns: pd.DataFrame(rows, columns=columns).assign(sweep_value=None)  # noqa: E731
+    return (frame(results, RESULT_COLUMNS), frame(steps, STEP_COLUMNS), frame(trials, TRIAL_COLUMNS),
+            frame(probes, BOUNDARY_PROBE_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def found():
+    results, steps, trials, probes = synthetic()
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    return {f.strategy: f for f in result.findings}, result
+
+
+def test_full_steps_of_the_setting():
+    assert projection.full_steps(20_000, 1, 32) == 625 and projection.full_steps(20_001, 1, 32) == 626
+    assert projection.full_steps(20_000, 2, 32) == 1250
+
+
+def test_a_probed_strategy_adds_its_probes_at_full_age_and_fills_a_lost_probe_with_their_mean(found):
+    findings, _ = found
+    arrays = findings["arrays"]
+    assert arrays.full_boundary.source == projection.PROBED
+    assert arrays.full_boundary.probes == 3 and arrays.full_boundary.waits == 3
+    assert arrays.full_boundary.seconds == pytest.approx(20.5)  # mean of 20.5, 30.5, 10.5
+    # Block b: 625 steps x 0.1 s x the block's pace (1.2, 1.4, 1.6, 1.8) + that block's probe (block 3: the mean).
+    expected = [625 * 0.1 * pace + wait for pace, wait in zip((1.2, 1.4, 1.6, 1.8), (20.5, 30.5, 20.5, 10.5))]
+    assert arrays.projected_seconds.estimate == pytest.approx(np.median(expected), rel=0.01)
+
+
+def test_a_strategy_that_keeps_one_iterator_adds_its_own_measured_boundary(found):
+    findings, _ = found
+    gather = findings["tfdata-gather"]
+    assert gather.full_boundary.source == projection.ONE_ITERATOR and gather.full_boundary.seconds == pytest.approx(0.0)
+    assert gather.projected_steps_seconds == pytest.approx(625 * 0.1 * 1.5, rel=0.01)  # median pace of blocks 1-4
+
+
+def test_the_projected_verdict_is_paired_per_block_and_names_the_faster_strategy(found):
+    findings, result = found
+    comparison = findings["tfdata-gather"].projected_vs_baseline
+    assert comparison.verdict == "faster" and comparison.blocks == 4
+    # Steps alike, so in steps the two are equivalent, while the projected epoch is decided by the boundary.
+    assert findings["tfdata-gather"].steps_vs_baseline.verdict == "equivalent"
+    chosen, against = result.recommendations[None]
+    assert chosen == "tfdata-gather"
+    assert {c.strategy for c in against} == {"arrays", "tfdata", "slow-pipeline"}
+
+
+def test_the_short_epochs_wait_is_not_what_the_projection_adds(found):
+    findings, _ = found
+    # arrays' own 10-step epochs waited 2 s; at full age its probes measured 10-30 s: the projection uses those.
+    assert findings["arrays"].boundary.before_first_step_seconds == pytest.approx(2.0)
+    assert findings["arrays"].full_boundary.seconds > 10
+
+
+def test_each_cause_follows_its_measurement(found):
+    findings, _ = found
+    assert findings["tfdata-gather"].causes == (analysis.AT_LIMIT,)
+    # Steps 10% slower than the limit's although its pipeline alone outruns the model by far.
+    assert findings["tfdata"].causes == (analysis.SHARING_CPU,)
+    assert findings["tfdata"].pipeline_cpu_ms_per_batch == pytest.approx(0.2)
+    assert findings["tfdata"].extra_cpu_ms_per_step > 0
+    # Its pipeline alone (200 examples/s) is slower than the model consumes (320/s).
+    assert findings["slow-pipeline"].causes == (analysis.INPUT_BOUND,)
+    # arrays steps like the limit, but waits 20 s at the boundary of a 62-112 s epoch.
+    assert findings["arrays"].causes == (analysis.WAITS_AT_BOUNDARY,)
+    assert findings["compute-bound"].causes == (analysis.AT_LIMIT,)
+
+
+def test_a_study_of_full_size_epochs_projects_its_own_epochs():
+    results, steps, trials, _ = synthetic()
+    result = analysis.analyse(results, trials, "arrays", steps=steps, full=analysis.FullSetting({None: 625}, False))
+    arrays = next(f for f in result.findings if f.strategy == "arrays")
+    assert arrays.full_boundary.source == projection.OWN_EPOCHS
+    assert arrays.projected_seconds.estimate == pytest.approx(arrays.epoch_seconds.estimate, rel=0.01)
+
+
+def test_without_probes_a_shortened_study_says_so():
+    results, steps, trials, _ = synthetic()
+    result = analysis.analyse(results, trials, "arrays", steps=steps, full=FULL)
+    arrays = next(f for f in result.findings if f.strategy == "arrays")
+    assert arrays.full_boundary.source == projection.NOT_PROBED
+    assert not math.isnan(arrays.projected_seconds.estimate)
