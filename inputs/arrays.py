@@ -13,3 +13,6 @@ class ArraysStrategy(FeedStrategy):
     def fit_arguments(self, data, options):
         # Keras shuffles with TensorFlow's global seed, which the trial sets from `options.seed`.
         return {"x": data.x_train, "y": data.y_train, "batch_size": options.batch_size, "shuffle": True}
+
+    def usage(self):
+        return "model.fit(x_train, y_train, batch_size=32, shuffle=True, epochs=3)\n"

@@ -34,6 +34,10 @@ class FeedStrategy:
         """Keyword arguments for `model.fit` (x, y, batch_size, steps_per_epoch, shuffle ...)."""
         raise NotImplementedError
 
+    def usage(self) -> str:
+        """The few lines of Python a user copies to feed their own `fit` this way ("" when there is no short form)."""
+        return ""
+
     def iterate_epochs(self, data: PreparedData, options: FeedOptions, epochs: int) -> Iterator[Iterator]:
         """Yields, per epoch, an iterator over the batches `model.fit` would draw, with no model at all.
 

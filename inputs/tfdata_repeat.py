@@ -22,3 +22,12 @@ class TfDataRepeatStrategy(FeedStrategy):
 
         dataset = shuffled_batches(data, options).repeat().prefetch(tf.data.AUTOTUNE)
         return {"x": dataset, "steps_per_epoch": steps_per_epoch(data.num_train, options.batch_size)}
+
+    def usage(self):
+        return (
+            "import math\nimport tensorflow as tf\n\n"
+            "dataset = (tf.data.Dataset.from_tensor_slices((x_train, y_train))\n"
+            "           .shuffle(len(y_train), reshuffle_each_iteration=True).batch(32)\n"
+            "           .repeat().prefetch(tf.data.AUTOTUNE))\n"
+            "model.fit(dataset, steps_per_epoch=math.ceil(len(y_train) / 32), epochs=3)\n"
+        )
