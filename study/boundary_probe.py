@@ -14,6 +14,9 @@ shortened epochs, so its own boundaries happen at the wrong age. This probe meas
 4. the used iterator is held, idle, until it is as old as a full epoch lasts (the full epoch's steps times this
    trial's measured step time), then destroyed, timed, with the process CPU over it.
 
+A strategy whose fit keeps one iterator destroys nothing between epochs, only when fit ends (its teardown): its
+probe skips step 3 and measures that teardown, after a fit of one full epoch (`destroyed_at` END_OF_FIT).
+
 Steps 1-3 run before the trial reports its results, so they never overlap another trial's measurement. Step 4
 may run after (the runner goes on with the next trial): an idle process holding an iterator costs the machine
 nothing measurable, and the probe records its own CPU time over the hold to show it (`hold_cpu_seconds`).
@@ -23,6 +26,9 @@ from __future__ import annotations
 
 import gc
 import time
+
+
+EPOCH_BOUNDARY, END_OF_FIT = "epoch boundary", "end of fit"  # where fit destroys the used iterator (boundary.csv)
 
 
 def makes_new_iterator_each_epoch(fit_arguments: dict) -> bool:
@@ -35,7 +41,7 @@ class UsedIterator:
     """Steps 1-3: a used iterator at full data size, and the next epoch's already begun; `hold_and_destroy` is
     step 4."""
 
-    def __init__(self, strategy, full_data, options):
+    def __init__(self, strategy, full_data, options, new_iterator_each_epoch: bool):
         import tensorflow as tf
         from keras.src.backend.tensorflow.trainer import TFEpochIterator  # private: keras is pinned in setup.cfg
 
@@ -52,11 +58,14 @@ class UsedIterator:
         for _ in range(self.steps):
             next(self._used)
         self.drain_seconds = time.perf_counter() - self.born
-        wall, cpu = time.perf_counter(), time.process_time()
-        self._next = iter(dataset)
-        next(self._next)
-        self.next_iterator_seconds = time.perf_counter() - wall
-        self.next_iterator_cpu_seconds = time.process_time() - cpu
+        self.destroyed_at = EPOCH_BOUNDARY if new_iterator_each_epoch else END_OF_FIT
+        self.next_iterator_seconds = self.next_iterator_cpu_seconds = 0.0  # fit keeps its one iterator
+        if new_iterator_each_epoch:
+            wall, cpu = time.perf_counter(), time.process_time()
+            self._next = iter(dataset)
+            next(self._next)
+            self.next_iterator_seconds = time.perf_counter() - wall
+            self.next_iterator_cpu_seconds = time.process_time() - cpu
 
     def hold_and_destroy(self, age_seconds: float) -> dict:
         """Sleep until the used iterator is `age_seconds` old, then destroy it; the figures for boundary.csv."""
@@ -76,6 +85,7 @@ class UsedIterator:
 
     def figures(self) -> dict:
         return {
+            "destroyed_at": self.destroyed_at,
             "full_steps": self.steps,
             "drain_seconds": self.drain_seconds,
             "next_iterator_seconds": self.next_iterator_seconds,

@@ -20,6 +20,11 @@ MIN_BLOCKS = 3  # fewer cannot decide a realistic difference; 3 blocks are a fix
 TARGET_BLOCKS = 8  # the most blocks epochs are sized for: more, shorter blocks decide sooner than few long ones
 PLANNED_EPOCHS = 2  # a warm-up epoch and one steady epoch: the fewest that measure an epoch boundary
 MIN_STEPS_PER_EPOCH = 20  # below this an epoch is mostly its boundaries and start-up
+# Short epochs make the time per step much noisier between blocks, which more blocks do not buy back: the SD over
+# blocks of log(step time / arrays') was 0.19 at 21 steps (reports/all-30min) and 0.09 at 38 steps
+# (reports/budget-12min), 8 blocks each - half the spread is worth four times the blocks. So epochs of at least
+# this many steps come first, as long as the plan keeps its first look (MIN_DECIDING_BLOCKS).
+STEADY_STEPS_PER_EPOCH = 40
 # Feeding can be slower than the compute-bound limit the calibration measures; plan for 1.5 times its steps.
 INPUT_ALLOWANCE = 1.5
 SAFETY_SHARE = 0.10  # of the budget, kept back for the machine's drift and the time between trials
@@ -127,11 +132,18 @@ def plan(
         affordable_blocks = math.floor(available / (trials_per_block * trial))
         blocks = repeats or min(TARGET_BLOCKS, max(MIN_BLOCKS, affordable_blocks))
     else:
-        # As many blocks as the budget affords epochs of at least MIN_STEPS_PER_EPOCH, from TARGET_BLOCKS down.
-        for blocks in [repeats] if repeats else range(TARGET_BLOCKS, MIN_BLOCKS - 1, -1):
+        # As many blocks as the budget affords epochs of at least STEADY_STEPS_PER_EPOCH, from TARGET_BLOCKS down to
+        # the first look; failing that, as many as afford MIN_STEPS_PER_EPOCH (a deciding plan of noisier epochs
+        # before one that cannot decide).
+        for blocks in [repeats] if repeats else range(TARGET_BLOCKS, MIN_DECIDING_BLOCKS - 1, -1):
             steps = affordable_steps(blocks)
-            if steps >= MIN_STEPS_PER_EPOCH:
+            if steps >= STEADY_STEPS_PER_EPOCH:
                 break
+        else:
+            for blocks in range(TARGET_BLOCKS, MIN_BLOCKS - 1, -1):
+                steps = affordable_steps(blocks)
+                if steps >= MIN_STEPS_PER_EPOCH:
+                    break
         if steps < MIN_STEPS_PER_EPOCH:
             needed = _total(calibration, blocks, trials_per_block, epochs_used, MIN_STEPS_PER_EPOCH,
                             spent_seconds, report_seconds) / (1 - SAFETY_SHARE)

@@ -25,6 +25,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from study.boundary_probe import END_OF_FIT, EPOCH_BOUNDARY
+
 WAIT_SECONDS = 1.0  # a destruction longer than this counts as a wait (the reference saw 0.2 s without one)
 PROBED, ONE_ITERATOR, OWN_EPOCHS, NOT_PROBED = "probed at full age", "one iterator for all of fit", "its own full-size epochs", "not probed"
 
@@ -42,6 +44,23 @@ class FullBoundary:
     next_iterator_seconds: float = math.nan  # median: the next epoch's iterator and its first batch, full data
     hold_cpu_seconds: float = math.nan  # largest CPU a probe used while it held its iterator (what it cost others)
     age_seconds: float = math.nan  # median age of the destroyed iterators
+    # A strategy that keeps one iterator destroys it once, when fit ends: its probes of that, at a full epoch's age.
+    teardown_probes: int = 0
+    teardown_waits: int = 0
+    teardown_seconds: tuple = (math.nan, math.nan)  # median, largest
+
+
+def epoch_probes(probes: pd.DataFrame) -> pd.DataFrame:
+    """The probes of a destruction at an epoch boundary (all of them in files written before `destroyed_at`)."""
+    if "destroyed_at" not in probes.columns:
+        return probes
+    return probes[probes["destroyed_at"].fillna(EPOCH_BOUNDARY) == EPOCH_BOUNDARY]
+
+
+def teardown_probes(probes: pd.DataFrame) -> pd.DataFrame:
+    if "destroyed_at" not in probes.columns:
+        return probes.iloc[0:0]
+    return probes[probes["destroyed_at"] == END_OF_FIT]
 
 
 def full_steps(train_size: int, scale: int, batch_size: int) -> int:
@@ -61,7 +80,12 @@ def full_boundary(rows: pd.DataFrame, probes: pd.DataFrame, new_iterator_each_ep
     if not shortened:
         return FullBoundary(OWN_EPOCHS, own)
     if not new_iterator_each_epoch:
-        return FullBoundary(ONE_ITERATOR, own)
+        ends = teardown_probes(probes)["destroy_seconds"].astype(float)
+        return FullBoundary(
+            ONE_ITERATOR, own, teardown_probes=int(len(ends)), teardown_waits=int((ends > WAIT_SECONDS).sum()),
+            teardown_seconds=(float(ends.median()), float(ends.max())) if len(ends) else (math.nan, math.nan),
+        )
+    probes = epoch_probes(probes)
     if probes.empty:
         return FullBoundary(NOT_PROBED, own)
     destroy = probes["destroy_seconds"].astype(float)
@@ -92,6 +116,7 @@ def projected_epochs(rows: pd.DataFrame, probes: pd.DataFrame, boundary: FullBou
         return pd.DataFrame(columns=["repeat", "steps_seconds", "boundary_seconds", "projected_seconds"])
     per_block = rows.groupby("repeat").agg(step=("steady_step_seconds", "median"))
     if boundary.source == PROBED:
+        probes = epoch_probes(probes)
         probed = pd.Series(probe_seconds(probes).to_numpy(), index=probes["repeat"].astype(int)).groupby(level=0).mean()
         wait = probed.reindex(per_block.index).fillna(boundary.seconds)
     else:

@@ -313,6 +313,9 @@ def _plan_line(config: StudyConfig, plan: list[Trial], todo: int, examples: int)
         f"Planned {len(plan)} trials ({todo} to run): {strategies} + {schema.COMPUTE_BOUND} in {config.repeats} "
         f"blocks{sweep}; {config.epochs} epochs of {steps:,} steps ({examples:,} examples, batch {config.batch_size}) "
         f"each, model {config.model}. Each trial runs in a fresh process."
+        + (" Epochs are shorter than the full one, so each trial whose fit makes a new iterator per epoch also probes "
+           "that boundary at a full epoch's age, holding its used iterator idle in the background."
+           if config.epochs_shortened else "")
     )
 
 
@@ -409,9 +412,16 @@ def verdicts_decided(out: Path) -> bool:
 
 
 def _record_ending(out: Path, started: float, blocks_run: int, stopped: str) -> None:
+    """How the study ended, in plan.json: blocks, why it stopped, its time before the report, and how much of
+    that time was spent inside measured epochs (warm-up epochs included; this run's trials, a resumed
+    study's earlier ones too)."""
     path = out / schema.PLAN
     record = results_files.read_json(path) if path.exists() else {}
-    record["ending"] = {"blocks_run": blocks_run, "stopped": stopped, "seconds_before_report": time.monotonic() - started}
+    rows = results_files.read_study_table(out, schema.RESULTS)
+    record["ending"] = {
+        "blocks_run": blocks_run, "stopped": stopped, "seconds_before_report": time.monotonic() - started,
+        "seconds_in_epochs": float(rows["epoch_seconds"].astype(float).sum()) if len(rows) else 0.0,
+    }
     results_files.write_json(path, record)
 
 

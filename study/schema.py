@@ -42,11 +42,12 @@ TRIAL_COLUMNS = [
     "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds",
     "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches", "new_iterator_each_epoch",
 ]
-# A boundary at the full epoch's age: the used iterator's age when destroyed and what destroying it took (wall,
+# A boundary at the full epoch's age - where fit destroys the used iterator (each epoch boundary, or the end of fit
+# for a strategy that keeps one) - the used iterator's age when destroyed and what destroying it took (wall,
 # and process CPU: near 0 = idle waiting), the next epoch's iterator made and its first batch drawn at the full
 # data size, and the probe's own CPU over its idle hold (what it cost the trials it overlapped).
 BOUNDARY_PROBE_COLUMNS = [
-    "strategy", "repeat", "sweep_value", "full_steps", "target_age_seconds", "age_seconds", "destroy_seconds",
+    "strategy", "repeat", "sweep_value", "destroyed_at", "full_steps", "target_age_seconds", "age_seconds", "destroy_seconds",
     "destroy_cpu_seconds", "next_iterator_seconds", "next_iterator_cpu_seconds", "drain_seconds", "hold_cpu_seconds",
 ]
 # The columns a file must have to be read at all.
@@ -71,7 +72,7 @@ INTEGER_COLUMNS = frozenset({
     "repeat", "sweep_value", "epoch", "steps", "examples", "step", "position", "parameters", "pipeline_examples",
     "pipeline_batches", "full_steps",
 })
-TEXT_COLUMNS = frozenset({"strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch"})
+TEXT_COLUMNS = frozenset({"strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch", "destroyed_at"})
 POSITIVE_COLUMNS = frozenset({"epoch_seconds", "repeat", "epoch", "steps", "examples", "step"})  # > 0 when present
 
 # The report's files (study.report writes exactly these; tests/test_damaged_files.py checks it). With

@@ -6,8 +6,8 @@ another's warm caches, threads or memory. It reports to the runner through JSON 
 
 Events: `progress` (where the running epoch is, at most about twice a second, for the live line), one `epoch`
 per finished epoch, then `done` (validation and pipeline-only figures) or `error`. A trial asked to probe the
-boundary at full age (study/boundary_probe.py) whose fit makes a new iterator each epoch says so in `done`
-(`holding_seconds`), stays alive holding its used iterator, idle, sends one `boundary` event and exits.
+boundary at full age (study/boundary_probe.py) says so in `done` (`holding_seconds`), stays alive holding its
+used iterator, idle, sends one `boundary` event and exits.
 """
 
 from __future__ import annotations
@@ -93,9 +93,9 @@ def own_usage() -> dict:
 
 def run(config, strategy_name: str, channel, service_address: str | None = None, probe_boundary: bool = False) -> bool:
     """`service_address`: a tf.data service dispatcher the runner started for this trial (None: the user's,
-    if any). `probe_boundary`: measure one epoch boundary at the full epoch's age (study/boundary_probe.py)
-    if this strategy's fit makes a new iterator each epoch. Returns whether it did (the process then has
-    iterators it must not wait to destroy at exit)."""
+    if any). `probe_boundary`: measure, at the full epoch's age, the destruction of a used iterator where this
+    strategy's fit does it - at every epoch boundary, or once, when fit ends (study/boundary_probe.py). Returns
+    whether it did (the process then holds iterators it must not wait to destroy at exit)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from inputs import registry
     from models import build_model
@@ -129,8 +129,10 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     pipeline = {} if strategy is registry.COMPUTE_BOUND else measure_pipeline(strategy, prepared, options)
     new_iterator_each_epoch = boundary_probe.makes_new_iterator_each_epoch(fit_arguments)
     probe, holding_seconds = None, None
-    if probe_boundary and new_iterator_each_epoch and last_steps:
-        probe = boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options)
+    # Not with a tf.data service: the runner stops the trial's local servers once it has reported, and the held
+    # iterator would be left talking to none.
+    if probe_boundary and last_steps and not strategy.needs_service:
+        probe = boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options, new_iterator_each_epoch)
         # As old as a full epoch of this trial's measured pace would make it when fit drops it.
         holding_seconds = probe.steps * float(np.median(last_steps))
     _emit(

@@ -46,3 +46,10 @@ def test_a_budget_too_small_to_decide_is_refused_with_what_it_would_need():
 def test_another_block_only_when_it_ends_before_the_budget():
     assert budget.another_block_fits(600.0, [300.0, 320.0], 1800.0, 60.0)
     assert not budget.another_block_fits(1500.0, [300.0, 320.0], 1800.0, 60.0)
+
+
+def test_epochs_of_steady_length_come_before_more_blocks_while_the_plan_keeps_its_first_look():
+    # 14 trials per block in 30 minutes: 6 blocks of 21 steps would fit, but 4 blocks of 40 or more steps decide more.
+    chosen = plan(30 * 60, 40.0, Calibration(trial_overhead_seconds=8.0, step_seconds=0.09), trials_per_block=14, **FULL)
+    assert chosen.blocks >= budget.MIN_DECIDING_BLOCKS and chosen.sequential
+    assert chosen.steps_per_epoch >= budget.STEADY_STEPS_PER_EPOCH

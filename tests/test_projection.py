@@ -22,7 +22,8 @@ PLANTED = {
     "compute-bound": (0.100, 0.0, False, None),
 }
 # Probes at full age (next iterator + first batch, destroying the used one), per block; block 3 lost its arrays probe.
-PROBES = {"arrays": {1: (0.5, 20.0), 2: (0.5, 30.0), 4: (0.5, 10.0)}, "tfdata": {1: (0.4, 0.1), 2: (0.4, 0.1), 3: (0.4, 0.1), 4: (0.4, 0.1)}}
+PROBES = {"arrays": {1: (0.5, 20.0), 2: (0.5, 30.0), 4: (0.5, 10.0)}, "tfdata": {1: (0.4, 0.1), 2: (0.4, 0.1), 3: (0.4, 0.1), 4: (0.4, 0.1)},
+          "tfdata-gather": {1: (0.0, 25.0), 2: (0.0, 0.2)}}  # one iterator: its probes are of fit's end
 
 
 def synthetic(blocks=4, epochs=2, seed=0):
@@ -47,7 +48,8 @@ def synthetic(blocks=4, epochs=2, seed=0):
                                new_iterator_each_epoch=new_each))
             if block in PROBES.get(strategy, {}):
                 next_iterator, destroy = PROBES[strategy][block]
-                probes.append(dict(strategy=strategy, repeat=block, full_steps=625, target_age_seconds=62.5, age_seconds=63.0,
+                where = "epoch boundary" if new_each else "end of fit"
+                probes.append(dict(strategy=strategy, repeat=block, destroyed_at=where, full_steps=625, target_age_seconds=62.5, age_seconds=63.0,
                                    destroy_seconds=destroy, destroy_cpu_seconds=0.02 * destroy, next_iterator_seconds=next_iterator,
                                    next_iterator_cpu_seconds=next_iterator, drain_seconds=1.0, hold_cpu_seconds=0.01))
     frame = lambda rows, columns: pd.DataFrame(rows, columns=columns).assign(sweep_value=None)  # noqa: E731
@@ -83,6 +85,9 @@ def test_a_strategy_that_keeps_one_iterator_adds_its_own_measured_boundary(found
     gather = findings["tfdata-gather"]
     assert gather.full_boundary.source == projection.ONE_ITERATOR and gather.full_boundary.seconds == pytest.approx(0.0)
     assert gather.projected_steps_seconds == pytest.approx(625 * 0.1 * 1.5, rel=0.01)  # median pace of blocks 1-4
+    # Its wait moved to the end of fit: shown once per fit, never added to an epoch.
+    assert (gather.full_boundary.teardown_probes, gather.full_boundary.teardown_waits) == (2, 1)
+    assert gather.full_boundary.teardown_seconds == (pytest.approx(12.6), pytest.approx(25.0))
 
 
 def test_the_projected_verdict_is_paired_per_block_and_names_the_faster_strategy(found):

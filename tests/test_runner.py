@@ -68,19 +68,26 @@ def test_epoch_boundaries_are_recorded_with_their_cpu_time_and_fit_teardown(stud
     assert "| tfdata-repeat |" in boundaries and "fit teardown" in boundaries
 
 
-def test_the_boundary_is_probed_at_full_age_for_each_trial_whose_fit_makes_a_new_iterator_each_epoch(study):
-    # Epochs of 200 examples are shorter than the user's (all 20,000): arrays and tfdata trials each probe one
-    # boundary at a full epoch's age; tfdata-repeat and the limit keep one iterator, so there is nothing to probe.
+def test_the_boundary_is_probed_at_full_age_where_each_fit_destroys_its_iterator(study):
+    # Epochs of 200 examples are shorter than the user's (all 20,000): each trial probes, at a full epoch's age,
+    # the destruction of a used iterator where its fit does it - arrays and tfdata at every epoch boundary,
+    # tfdata-repeat and the limit (one iterator for all of fit) once, when fit ends.
     out, _ = study
     trials = pd.read_csv(out / "trials.csv").set_index(["strategy", "repeat"])
     assert trials["new_iterator_each_epoch"].to_dict() == {
         (name, block): name in ("arrays", "tfdata") for name, block in trials.index
     }
     probes = pd.read_csv(out / "boundary.csv")
-    assert sorted(zip(probes["strategy"], probes["repeat"])) == [("arrays", 1), ("arrays", 2), ("tfdata", 1), ("tfdata", 2)]
+    assert sorted(zip(probes["strategy"], probes["repeat"], probes["destroyed_at"])) == [
+        (name, block, "epoch boundary" if name in ("arrays", "tfdata") else "end of fit")
+        for name in ("arrays", "compute-bound", "tfdata", "tfdata-repeat") for block in (1, 2)
+    ]
     assert (probes["full_steps"] == 313).all()  # ceil(20,000 / 64): the probe drew the whole training split
     assert (probes["age_seconds"] >= probes["target_age_seconds"]).all() and (probes["target_age_seconds"] > 0).all()
-    assert (probes["destroy_seconds"] >= 0).all() and (probes["next_iterator_seconds"] > 0).all()
+    assert (probes["destroy_seconds"] >= 0).all()
+    epoch_boundary = probes["destroyed_at"] == "epoch boundary"
+    assert (probes.loc[epoch_boundary, "next_iterator_seconds"] > 0).all()
+    assert (probes.loc[~epoch_boundary, "next_iterator_seconds"] == 0).all()  # fit makes no next iterator
     assert "## The full-size epoch" in (out / "summary.md").read_text()
 
 

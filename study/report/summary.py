@@ -147,7 +147,8 @@ def _boundary_sentence(findings) -> str:
         if not clean:
             return ""
         return ("At the boundary of a full-size epoch no strategy waits noticeably: "
-                + ", ".join(f"`{f.strategy}` {f.full_boundary.seconds:.2f} s" for f in clean) + " per epoch.")
+                + ", ".join(f"`{f.strategy}` {f.full_boundary.seconds:.2f} s" for f in clean) + " per epoch."
+                + _teardown_sentence(findings))
     described = []
     for f in sorted(waiting, key=lambda f: -f.full_boundary.seconds):
         b = f.full_boundary
@@ -161,7 +162,19 @@ def _boundary_sentence(findings) -> str:
     sentence = ("**At the boundary of a full-size epoch**, fit waits: " + "; ".join(described) + f" - {STALL_CAUSE}.")
     if clean:
         sentence += " No noticeable wait: " + ", ".join(f"`{f.strategy}` ({f.full_boundary.seconds:.2f} s)" for f in clean) + "."
-    return sentence
+    return sentence + _teardown_sentence(findings)
+
+
+def _teardown_sentence(findings) -> str:
+    """Where a one-iterator strategy's wait went: once, when fit ends, probed at a full epoch's age."""
+    probed = [f for f in findings if f.full_boundary is not None and f.full_boundary.teardown_probes]
+    if not probed:
+        return ""
+    return (" Keeping one iterator moves the destruction to the end of fit, once per fit (probed after a fit of one "
+            "full epoch): " + "; ".join(
+                f"`{f.strategy}` {f.full_boundary.teardown_seconds[0]:.1f} s median, up to "
+                f"{f.full_boundary.teardown_seconds[1]:.1f} s ({f.full_boundary.teardown_waits} of "
+                f"{f.full_boundary.teardown_probes} waited)" for f in probed) + ".")
 
 
 def _why_lines(findings, where: str = "") -> list[str]:
@@ -271,13 +284,15 @@ def _full_epoch_table(result: analysis.Analysis) -> list[str]:
 def _probe_table(result: analysis.Analysis) -> list[str]:
     rows = [(value, f) for value in result.sweep_values for f in result.at(value)
             if f.full_boundary is not None and f.full_boundary.source == projection.PROBED]
-    if not rows:
+    teardowns = [(value, f) for value in result.sweep_values for f in result.at(value)
+                 if f.full_boundary is not None and f.full_boundary.teardown_probes]
+    if not rows and not teardowns:
         return []
     lines = [
         "| strategy | probes | waited over 1 s | destroying the used iterator s (median / largest) | CPU busy while "
         "destroying | next iterator + first batch s | iterator age s | probe CPU while holding s (largest) |",
         "|" + "---|" * 8,
-    ]
+    ] if rows else []
     for value, f in rows:
         b = f.full_boundary
         name = f.strategy if value is None else f"{f.strategy} @{value}"
@@ -286,6 +301,14 @@ def _probe_table(result: analysis.Analysis) -> list[str]:
             f"| {name} | {b.probes} | {b.waits} | {_fmt(b.destroy_seconds[0], 2)} / {_fmt(b.destroy_seconds[1], 2)} | {busy} "
             f"| {_fmt(b.next_iterator_seconds, 2)} | {_fmt(b.age_seconds)} | {_fmt(b.hold_cpu_seconds, 2)} |"
         )
+    if teardowns:
+        lines += ([""] if lines else []) + ["| strategy (one iterator for all of fit) | probes of fit's end | waited over 1 s | destroying it s "
+                  "(median / largest) |", "|---|---|---|---|"]
+        for value, f in teardowns:
+            b = f.full_boundary
+            name = f.strategy if value is None else f"{f.strategy} @{value}"
+            lines.append(f"| {name} | {b.teardown_probes} | {b.teardown_waits} | {_fmt(b.teardown_seconds[0], 2)} / "
+                         f"{_fmt(b.teardown_seconds[1], 2)} |")
     return lines
 
 
@@ -409,6 +432,11 @@ def _budget_lines(study: analysis.Study, config: StudyConfig) -> list[str]:
             lines[-1] += (" Trials took longer than calibrated (the machine was slower or busier than during the "
                           "calibration, or the settings you fixed cost more than the budget): compare trials.csv's "
                           f"wall_seconds with the planned {planned.trial_seconds:.0f} s per trial.")
+        if ending.get("seconds_in_epochs") and ending["seconds_before_report"] > 0:
+            share = ending["seconds_in_epochs"] / ending["seconds_before_report"]
+            lines[-1] += (f" {ending['seconds_in_epochs'] / 60:.1f} min of it ({share:.0%}) were spent inside measured "
+                          "epochs (warm-up epochs included); the rest went to starting processes, building the model, "
+                          "evaluation, the pipeline-alone pass, the boundary probes' full-size draws and the calibration.")
     return lines
 
 

@@ -1,0 +1,65 @@
+#!/usr/bin/env python
+"""Does the projection hold? A budgeted study's projected full-size steady epoch beside a real full-size study's.
+
+Reads two finished study folders (nothing is trained): one with shortened epochs (the default budgeted command),
+whose full-size epoch is projected (study/projection.py), and one that trained full-size epochs. Per strategy
+both ran, it prints the projected epoch (median over blocks, 95% interval, and the range of the blocks'
+projections) beside the full-size study's measured steady epochs (median, 95% interval, every value), split into
+time in steps and time at the boundary, and says whether the measured median lies inside the projected interval.
+
+Usage: python benchmarks/projection_check.py --projected runs/<budgeted> --measured reports/full-size
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _interval(interval) -> str:
+    return f"{interval.estimate:6.1f} s [95% CI {interval.low:.1f}-{interval.high:.1f}]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projected", required=True, type=Path, help="a study with shortened epochs")
+    parser.add_argument("--measured", required=True, type=Path, help="a study of full-size epochs")
+    args = parser.parse_args()
+    from study import analysis, schema, stats
+
+    short, full = analysis.load(args.projected), analysis.load(args.measured)
+    if not short.config.epochs_shortened or full.config.epochs_shortened:
+        raise SystemExit("--projected needs a study with shortened epochs and --measured one of full-size epochs")
+    projected = {f.strategy: f for f in analysis.analyse_study(short).findings if f.sweep_value is None}
+    measured_result = {f.strategy: f for f in analysis.analyse_study(full).findings if f.sweep_value is None}
+    steady = schema.steady(full.results)
+    print(f"projected: {args.projected} ({short.config.limit:,} examples per epoch, {len(short.ok_trials)} trials); "
+          f"measured: {args.measured} (full-size epochs, {len(full.ok_trials)} trials)")
+    print(f"{'strategy':<16} {'projected steady epoch':<34} {'blocks range':<16} {'measured full-size':<34} "
+          f"{'inside':<7} steps proj/meas s   boundary proj/meas s   measured epochs s")
+    outside = []
+    for strategy in [name for name in projected if name in measured_result]:
+        p, m = projected[strategy], measured_result[strategy]
+        epochs = steady.loc[steady["strategy"] == strategy, "epoch_seconds"].astype(float).to_numpy()
+        measured = stats.median_interval(epochs, seed=full.config.seed)
+        inside = p.projected_seconds.contains(measured.estimate)
+        if not inside:
+            outside.append(strategy)
+        low, high = (min(p.projected_per_block), max(p.projected_per_block)) if p.projected_per_block else (math.nan, math.nan)
+        print(f"{strategy:<16} {_interval(p.projected_seconds):<34} {low:6.1f}-{high:<8.1f} {_interval(measured):<34} "
+              f"{'yes' if inside else 'NO':<7} {p.projected_steps_seconds:6.1f} / {m.boundary.in_steps_seconds:<9.1f} "
+              f"{p.full_boundary.seconds:6.2f} / {m.boundary.wait_seconds:<12.2f} "
+              + ", ".join(f"{value:.1f}" for value in epochs))
+    if outside:
+        print(f"outside the projected interval: {', '.join(outside)}")
+    else:
+        print("every measured full-size median lies inside its projected 95% interval")
+
+
+if __name__ == "__main__":
+    main()
