@@ -25,7 +25,7 @@ BARE_FIT = r"""
 import json, sys, time
 import keras
 from inputs import corpus, registry
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from models.imdb import LAYERS
 
 settings = json.loads(sys.argv[1])

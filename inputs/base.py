@@ -1,7 +1,7 @@
 """The interface every feed strategy implements, in the spirit of Keras' data adapters.
 
 A strategy turns prepared data into what `model.fit` takes, and nothing else: it does not build the model,
-time anything or print. All it learns of the study is a frozen `study.config.FeedOptions` (batch size, seed,
+time anything or print. All it learns of the study is a frozen `inputs.options.FeedOptions` (batch size, seed,
 workers, costs, ...). Every strategy promises, and tests/test_strategy_contract.py checks for every
 registered one:
 - each training example exactly once per epoch, with exactly the integers of the offline arrays;
@@ -20,7 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from inputs.corpus import PreparedData
-    from study.config import FeedOptions
+    from inputs.options import FeedOptions
 
 
 class FeedStrategy:

@@ -1,5 +1,5 @@
-"""The study's settings: `StudyConfig` (every option, validated once, recorded with the results) and
-`FeedOptions` (frozen: the only thing a feed strategy receives from the study).
+"""The study's settings: `StudyConfig` (every option, validated once, recorded with the results). A strategy
+receives only `FeedOptions` (inputs/options.py), made from it by `StudyConfig.feed_options`.
 
 Every setting has one default, defined once: the feed settings' defaults are `FeedOptions`', the study's
 are `StudyConfig`'s, and run_study.py shows these.
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+
+from inputs.options import FeedOptions  # all a strategy gets; inputs/ owns it
 
 DEFAULT_STRATEGIES = ("arrays", "generator", "tfdata")
 
@@ -47,21 +49,6 @@ MIN_EPOCHS = 2
 
 def _is_integer(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-@dataclasses.dataclass(frozen=True)
-class FeedOptions:
-    """What a feed strategy may know about the trial it feeds; nothing else of the study reaches inputs/."""
-
-    batch_size: int = 32
-    seed: int = 0  # the example orders; the trial also seeds TensorFlow's global seed with it
-    workers: int = 2  # PyDataset worker threads (or processes)
-    use_multiprocessing: bool = False
-    preprocess_cost_us: int = 0  # extra deterministic CPU work per example in the online strategies
-    service_address: str | None = None  # the tf.data service dispatcher the trial uses
-    limit: int | None = None  # the data holds the first `limit` training examples only
-    scale: int = 1  # the data holds the training split this many times
-    cache_dir: str | None = None  # None: inputs.corpus.default_cache_dir()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from inputs.registry import STRATEGIES
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests import strategy_checks as checks
 
 STRATEGY = STRATEGIES["arrays"]

@@ -1,5 +1,5 @@
 from inputs.registry import COMPUTE_BOUND, STRATEGIES
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests import strategy_checks as checks
 
 

@@ -8,7 +8,7 @@ import pytest
 from inputs.corpus import DataError
 from inputs.generator import GeneratorStrategy
 from inputs.generator_online import GeneratorOnlineStrategy
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests.strategy_checks import draw
 
 OPTIONS = FeedOptions(batch_size=16, seed=3)

@@ -16,7 +16,7 @@ import pytest
 
 from inputs import grain_text
 from inputs.grain_text import GrainProcessesStrategy, GrainThreadsStrategy
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests.strategy_checks import draw
 
 BATCH = 16  # 203 examples: 12 full batches and one of 11

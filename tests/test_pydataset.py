@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from inputs.pydataset import PyDatasetStrategy
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests.strategy_checks import draw
 
 POOLS = {

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from inputs import registry
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests.strategy_checks import draw, example_ids
 
 BATCH = 16

@@ -12,7 +12,7 @@ import numpy as np
 from inputs import corpus, text
 from inputs.text import tf_tokenize_batch_fn
 from inputs.tfdata_online import online_dataset
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 
 
 def tf_ids(texts, vocabulary, sequence_length=80):

@@ -2,7 +2,7 @@
 across epochs although fit never makes a second iterator, are in test_strategy_contract.py."""
 
 from inputs.registry import STRATEGIES
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests import strategy_checks as checks
 
 STRATEGY = STRATEGIES["tfdata-repeat"]

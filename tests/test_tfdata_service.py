@@ -15,7 +15,7 @@ import pytest
 from inputs import text
 from inputs.service import ServiceError, local_cluster
 from inputs.tfdata_service import TfDataServiceStrategy
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests.conftest import online_prepared
 from tests.strategy_checks import draw
 

@@ -16,7 +16,7 @@ import pytest
 from inputs import corpus
 from inputs.corpus.records import StudyImdb, StudyImdbConfig, prepared_builder
 from inputs.tfrecord import TfRecordStrategy, records_dir
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests.conftest import SMALL_SPLIT
 from tests.strategy_checks import draw, example_ids
 
