@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from inputs.errors import DataError
+
 if TYPE_CHECKING:
     from inputs.corpus import PreparedData
     from inputs.options import FeedOptions
@@ -76,7 +78,5 @@ def epoch_permutation(num_examples: int, seed: int, epoch: int) -> np.ndarray:
 def train_texts(data) -> tuple[str, ...]:
     """The raw training texts a `needs_texts` strategy tokenizes, or a clear error when they were not loaded."""
     if data.train_texts is None:
-        from inputs.corpus import DataError
-
         raise DataError("this strategy tokenizes raw text: prepare the data with with_texts=True")
     return data.train_texts

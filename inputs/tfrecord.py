@@ -18,43 +18,11 @@ tokenizer of `inputs.text` + preprocess cost, AUTOTUNE) -> prefetch(AUTOTUNE).
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from inputs import corpus, preprocess_cost
 from inputs.base import FeedStrategy
 
 READ_PARALLELISM = 4  # shards read at once; TFDS' default of 16 would open every shard of the split at once
 SHUFFLE_BUFFER = 10_000  # examples; shuffled shards supply the coarse randomness, the buffer the fine
-
-
-def records_dir(cache_dir: str | None) -> Path:
-    return (Path(cache_dir) if cache_dir else corpus.default_cache_dir()) / "tfds"
-
-
-def verify_shards(split_info) -> None:
-    """Every shard exists and holds the number of intact records TFDS recorded, or a DataError naming it."""
-    import tensorflow as tf
-
-    @tf.function  # traced once for all shards; reading checks every record's CRC
-    def count_records(path):
-        return tf.data.TFRecordDataset(path).reduce(tf.constant(0, tf.int64), lambda total, _: total + 1)
-
-    for path, expected in zip(split_info.filepaths, split_info.shard_lengths):
-        remedy = f"delete {Path(path).parent} and the records are rebuilt on the next run"
-        if not Path(path).is_file():
-            raise corpus.DataError(f"TFRecord shard {path} is missing: {remedy}")
-        try:
-            count = int(count_records(tf.constant(str(path))))
-        except tf.errors.DataLossError as error:
-            # TensorFlow wraps the reader's finding ("corrupted record at 12") in op and graph names.
-            finding = re.search(r"(corrupted|truncated) record at \d+", error.message)
-            detail = finding.group(0) if finding else error.message
-            raise corpus.DataError(f"TFRecord shard {path} is damaged ({detail}): {remedy}") from None
-        if count != expected:
-            raise corpus.DataError(
-                f"TFRecord shard {path} holds {count} records, not the {expected} written: {remedy}"
-            )
 
 
 class TfRecordStrategy(FeedStrategy):
@@ -65,7 +33,7 @@ class TfRecordStrategy(FeedStrategy):
         import tensorflow as tf
         import tensorflow_datasets as tfds
 
-        from inputs.corpus.records import prepared_builder
+        from inputs.corpus.records import prepared_builder, records_dir, verify_shards
         from inputs.text import tf_tokenize_batch_fn
 
         if data.settings is None:

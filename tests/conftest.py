@@ -37,8 +37,7 @@ def embedded_data(study_cache_dir):
 def small_split(tmp_path_factory):
     """(data, cache_dir): SMALL_SPLIT with its texts, and its TFRecords written into cache_dir while every
     network connection is refused (the records never need the network)."""
-    from inputs.corpus.records import prepared_builder
-    from inputs.tfrecord import records_dir
+    from inputs.corpus.records import prepared_builder, records_dir
 
     cache_dir = tmp_path_factory.mktemp("small-split")
     data = corpus.prepare(SMALL_SPLIT, cache_dir, with_texts=True)

@@ -215,8 +215,7 @@ def test_a_failed_cache_write_leaves_no_temporary_file(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("damage", ["flipped byte", "truncated", "missing"])
 def test_damaged_shards_are_rebuilt_before_training(small_split, tmp_path, damage):
-    from inputs.corpus.records import checked_builder, prepared_builder
-    from inputs.tfrecord import records_dir, verify_shards
+    from inputs.corpus.records import checked_builder, prepared_builder, records_dir, verify_shards
 
     _, cache_dir = small_split
     shutil.copytree(records_dir(str(cache_dir)), tmp_path / "tfds")
@@ -242,8 +241,7 @@ def test_the_check_before_the_study_repairs_the_records_or_names_the_problem(sma
     import subprocess
     import sys
 
-    from inputs.corpus.records import StudyImdbConfig
-    from inputs.tfrecord import records_dir
+    from inputs.corpus.records import StudyImdbConfig, records_dir
     from tests.conftest import PROJECT_ROOT
 
     _, cache_dir = small_split

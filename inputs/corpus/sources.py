@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inputs.corpus.prepare import DataError
+from inputs.errors import DataError
 
 
 def load(source: str) -> tuple[list[str], np.ndarray]:
