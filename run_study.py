@@ -128,9 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_strategies(text: str) -> tuple[str, ...]:
     from inputs import registry
 
-    valid = ", ".join(registry.STRATEGIES)
+    valid = ", ".join(registry.strategies())
     if text.strip() == "all":
-        return tuple(registry.STRATEGIES)
+        return tuple(registry.strategies())
     names = [name.strip() for name in text.split(",")]
     if not text.strip():
         raise ConfigError(f"--strategies is empty; choose from: {valid} (or 'all')")
@@ -139,7 +139,7 @@ def parse_strategies(text: str) -> tuple[str, ...]:
     for name in names:
         if name == registry.COMPUTE_BOUND.name:
             raise ConfigError(f"{name} is the limit and is always measured; list only strategies: {valid}")
-        if name not in registry.STRATEGIES:
+        if name not in registry.strategies():
             raise ConfigError(f"unknown strategy {name!r}; choose from: {valid} (or 'all')")
     if len(set(names)) != len(names):
         raise ConfigError(f"--strategies {text!r} names a strategy twice")
@@ -303,8 +303,8 @@ def check_records(config: StudyConfig) -> None:
 def list_strategies() -> None:
     from inputs import registry
 
-    width = max(len(name) for name in [*registry.STRATEGIES, registry.COMPUTE_BOUND.name])
-    for strategy in registry.STRATEGIES.values():
+    width = max(len(name) for name in [*registry.strategies(), registry.COMPUTE_BOUND.name])
+    for strategy in registry.strategies().values():
         print(f"{strategy.name:<{width}}  {strategy.description}")
     print(f"{registry.COMPUTE_BOUND.name:<{width}}  (always measured) {registry.COMPUTE_BOUND.description}")
 
@@ -314,14 +314,10 @@ def main(argv=None) -> int:
     from study import supervise
 
     supervise.stop_signals_interrupt()  # SIGTERM and SIGHUP stop the study as Ctrl-C does: exit status 130
+    from inputs.registry import PluginError
     from study.results_files import ResultsError
     from study.runner import StudyError
 
-    try:
-        from inputs.registry import PluginError
-    except Exception as error:  # noqa: BLE001 - a broken plugin must not print a traceback
-        print(f"run_study.py: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     try:
         args = build_parser().parse_args(argv)
         if args.list_strategies:

@@ -41,7 +41,7 @@ class EpochClock(keras.callbacks.Callback):  # epoch-level only: keeps Keras' as
     def on_epoch_end(self, epoch, logs=None):
         times.append((time.perf_counter() - self.start, time.process_time() - self.cpu_start))
 
-arguments = registry.STRATEGIES["tfdata"].fit_arguments(prepared, FeedOptions(batch_size=settings["batch_size"], seed=settings["seed"]))
+arguments = registry.get("tfdata").fit_arguments(prepared, FeedOptions(batch_size=settings["batch_size"], seed=settings["seed"]))
 model.fit(**arguments, epochs=settings["epochs"], verbose=0, callbacks=[EpochClock()])
 print(json.dumps(times))
 """

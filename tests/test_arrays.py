@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from inputs.registry import STRATEGIES
+from inputs import registry
 from inputs.options import FeedOptions
 from tests import strategy_checks as checks
 
-STRATEGY = STRATEGIES["arrays"]
+STRATEGY = registry.get("arrays")
 OPTIONS = FeedOptions(batch_size=32, seed=3)
 
 

@@ -3,12 +3,14 @@ traceback, no output folder made - and the checks live in StudyConfig, so every 
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
 from inputs.arrays import ArraysStrategy
 from study.config import ConfigError, StudyConfig
-from tests.conftest import run_cli
+from tests.conftest import PROJECT_ROOT, run_cli
 
 if os.environ.get("BAD_PLUGIN_RAISES_ON_IMPORT"):  # a plugin module whose import fails with any exception
     raise RuntimeError("the plugin's own bug")
@@ -117,6 +119,13 @@ def test_a_plugin_whose_import_fails_names_the_variable():
         "INPUT_STUDY_PLUGINS": "tests.test_bad_input:ShadowsArrays", "BAD_PLUGIN_RAISES_ON_IMPORT": "1"})
     _one_line_exit_2(result, "INPUT_STUDY_PLUGINS: cannot load 'tests.test_bad_input:ShadowsArrays'")
     assert "the plugin's own bug" in result.stderr
+
+
+def test_plugins_load_when_the_registry_is_first_asked_not_on_import():
+    code = "import inputs.registry as registry; print('imported', flush=True); registry.strategies()"
+    env = dict(os.environ, INPUT_STUDY_PLUGINS="no_such_module:Thing")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env)
+    assert result.stdout == "imported\n" and "PluginError: INPUT_STUDY_PLUGINS: cannot load" in result.stderr
 
 
 def test_unset_counts_stay_possible_for_a_budget_to_plan():

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from inputs.pydataset import PyDatasetStrategy
 from inputs.options import FeedOptions
+from inputs.pydataset import PyDatasetStrategy
 from tests.strategy_checks import draw
 
 POOLS = {

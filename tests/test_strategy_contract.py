@@ -22,7 +22,7 @@ from tests.strategy_checks import draw, example_ids
 
 BATCH = 16
 SEED = 3
-STRATEGIES = list(registry.STRATEGIES)
+STRATEGIES = list(registry.strategies())
 WITH_LIMIT = [*STRATEGIES, registry.COMPUTE_BOUND.name]
 
 

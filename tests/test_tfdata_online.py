@@ -10,9 +10,9 @@ import string
 import numpy as np
 
 from inputs import corpus, text
+from inputs.options import FeedOptions
 from inputs.text import tf_tokenize_batch_fn
 from inputs.tfdata_online import online_dataset
-from inputs.options import FeedOptions
 
 
 def tf_ids(texts, vocabulary, sequence_length=80):

@@ -15,8 +15,8 @@ import pytest
 
 from inputs import corpus
 from inputs.corpus.records import StudyImdb, StudyImdbConfig, prepared_builder, records_dir
-from inputs.tfrecord import TfRecordStrategy
 from inputs.options import FeedOptions
+from inputs.tfrecord import TfRecordStrategy
 from tests.conftest import SMALL_SPLIT
 from tests.strategy_checks import draw, example_ids
 
