@@ -8,7 +8,6 @@ Parses the options, hands a validated StudyConfig to study.runner, and exits wit
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -235,24 +234,19 @@ def config_from_args(args) -> StudyConfig:
     return config
 
 
-def check_sources(config: StudyConfig) -> None:
-    """Data and services are checked before any training: a missing source fails now, in one line."""
+def prepare_inputs(config: StudyConfig) -> None:
+    """The data, and what each strategy needs beyond it (its own `prepare` and `check`), made and checked before
+    any training: a missing source or an unusable option fails now, in one line."""
     from inputs import corpus, registry
 
-    settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
-    try:
-        corpus.prepare(settings, config.cache_dir)
-    except corpus.DataError as error:
-        raise ConfigError(str(error)) from None
-    if "tfrecord" in config.strategies:
-        check_records(config)
-    if config.service_address and any(registry.get(name).needs_service for name in config.strategies):
-        from inputs import service
-
-        try:
-            service.check_dispatcher(config.service_address)
-        except service.ServiceError as error:
-            raise ConfigError(str(error)) from None
+    settings = config.data_settings()
+    corpus.prepare(settings, config.cache_dir)
+    strategies = [registry.get(name) for name in config.strategies]
+    for strategy in strategies:
+        strategy.prepare(settings, config.cache_dir)
+    options = config.feed_options()
+    for strategy in strategies:
+        strategy.check(options)
 
 
 def print_summary_path(out: Path) -> None:
@@ -279,27 +273,6 @@ def check_cache_dir(config: StudyConfig) -> None:
     check_writable_folder(path, option)
 
 
-def check_records(config: StudyConfig) -> None:
-    """tfrecord's shards are written, or read through once and rebuilt when damaged, before any trial - in a
-    process of its own, so the study's own process never loads TensorFlow."""
-    import subprocess
-
-    import dataclasses
-
-    from inputs import corpus
-
-    settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
-    spec = {"settings": dataclasses.asdict(settings), "cache_dir": config.cache_dir}
-    result = subprocess.run(
-        [sys.executable, "-c", "import sys; from inputs.corpus.records import main; sys.exit(main())", json.dumps(spec)],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parent,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")),
-    )
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines()
-        raise ConfigError(lines[-1] if lines else f"the TFRecord check failed (status {result.returncode})")
-
-
 def list_strategies() -> None:
     from inputs import registry
 
@@ -314,6 +287,7 @@ def main(argv=None) -> int:
     from study import supervise
 
     supervise.stop_signals_interrupt()  # SIGTERM and SIGHUP stop the study as Ctrl-C does: exit status 130
+    from inputs.errors import InputError
     from inputs.registry import PluginError
     from study.results_files import ResultsError
     from study.runner import StudyError
@@ -333,7 +307,7 @@ def main(argv=None) -> int:
             return 0
         check_resume(config)
         check_cache_dir(config)
-        check_sources(config)  # before the folder is made: a bad source leaves no empty runs/<date-time>/ behind
+        prepare_inputs(config)  # before the folder is made: a bad source leaves no empty runs/<date-time>/ behind
         check_writable_folder(config.out_dir, "--out")
         from study import runner
 
@@ -341,7 +315,7 @@ def main(argv=None) -> int:
         if status != 130:  # interrupted: no report was drawn; the runner said how to continue
             print_summary_path(config.out_dir)
         return status
-    except (ConfigError, ResultsError, PluginError) as error:
+    except (ConfigError, InputError, ResultsError, PluginError) as error:
         print(f"run_study.py: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except StudyError as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from inputs.corpus import DataSettings
 from inputs.options import FeedOptions  # all a strategy gets; inputs/ owns it
 
 DEFAULT_STRATEGIES = ("arrays", "generator", "tfdata")
@@ -150,8 +151,6 @@ class StudyConfig:
             raise ConfigError(f"--{name} and --sweep {name} exclude each other: the sweep sets {name}")
 
     def _check_training_set(self) -> None:
-        from inputs.corpus import DataSettings  # the corpus' split sizes are defined once, there
-
         train_size = DataSettings().train_size  # a larger limit means all of them (the CLI refuses it, run_study.py)
         scales = self.sweep[1] if self.sweep and self.sweep[0] == "scale" else (self.scale,)
         examples = min(self.limit or train_size, train_size) * min(scales)
@@ -205,6 +204,10 @@ class StudyConfig:
         if self.sweep is None or value is None:
             return self
         return dataclasses.replace(self, **{SWEEPABLE[self.sweep[0]]: value})
+
+    def data_settings(self) -> DataSettings:
+        """What the prepared data depends on that this config sets (the rest: DataSettings' defaults)."""
+        return DataSettings(source=self.dataset, seed=self.seed)
 
     def feed_options(self, service_address: str | None = None) -> FeedOptions:
         """The strategy's view of this config; `service_address` is a dispatcher found at run time (the

@@ -128,7 +128,7 @@ def checked_builder(settings: corpus.DataSettings, data_dir) -> StudyImdb:
 
 
 def main(argv=None) -> int:
-    """run_study.py's check before any trial, in a process of its own, argument `{"settings": {<DataSettings>},
+    """The tfrecord strategy's `prepare`, in a process of its own before any trial, argument `{"settings": {<DataSettings>},
     "cache_dir": ...}` (run with -c, not -m: TFDS finds a builder's files through its module's name); a problem
     is one line on stderr and exit status 2."""
     import json
