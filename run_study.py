@@ -85,7 +85,9 @@ def prepare_inputs(config: StudyConfig) -> None:
 
 def print_summary_path(out: Path) -> None:
     """The last line of a study: where to start reading (nothing when no report was drawn, e.g. interrupted)."""
-    summary = out / "summary.md"
+    from study import schema
+
+    summary = out / schema.SUMMARY
     if summary.exists():
         print(f"Summary: {summary}")
 

@@ -20,6 +20,7 @@ from inputs.corpus import DataSettings
 from inputs.corpus.sources import SOURCES
 from inputs.options import FeedOptions  # all a strategy gets; inputs/ owns it
 from models import ALIASES, MODELS
+from study import schema
 from study.rules import (
     FOLDER, NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, ConfigError, Option, is_integer, one_of, positive_numbers_of,
 )
@@ -153,7 +154,7 @@ class StudyConfig:
     )
     sweep: tuple[str, tuple[int, ...]] | None = _option(  # ("preprocess-cost", (0, 100, 1000)); checked in _check_sweep
         None, flag="--sweep", parse=_sweep_setting, metavar="NAME=V1,V2,...",
-        help="run the study at each value of one setting: {sweepable}; writes scaling.png",
+        help="run the study at each value of one setting: {sweepable}; writes " + ", ".join(schema.SWEEP_PLOTS),
     )
     out: str = _option(
         factory=new_run_dir, flag="--out", rule=FOLDER,

@@ -137,11 +137,11 @@ def test_a_failed_atomic_write_removes_its_temporary_file(tmp_path, monkeypatch)
 def test_a_new_study_moves_only_the_files_a_study_writes(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
-    ours = ["config.json", "environment.json", "results.csv", "steps.csv", "trials.csv", "summary.md", "epoch_time.png"]
+    ours = [*schema.STUDY_FILES, schema.SUMMARY, schema.EPOCH_TIME_PLOT]
     for name in ours:
         (out / name).write_text(name)
-    (out / "logs").mkdir()
-    (out / "logs" / "001-arrays-block1.log").write_text("log")
+    (out / schema.LOGS).mkdir()
+    (out / schema.LOGS / "001-arrays-block1.log").write_text("log")
     theirs = ["notes.txt", "thesis.md", "holiday.png", "data.csv"]
     for name in theirs:
         (out / name).write_text(name)
@@ -150,7 +150,7 @@ def test_a_new_study_moves_only_the_files_a_study_writes(tmp_path):
     (out / ".results.csv.123.tmp").write_text("half")
 
     archive = results_files.archive_previous(out)
-    assert sorted(path.name for path in archive.iterdir()) == sorted([*ours, "logs"])
+    assert sorted(path.name for path in archive.iterdir()) == sorted([*ours, schema.LOGS])
     assert all((out / name).read_text() == name for name in theirs)
     assert (out / "data" / "keep.txt").read_text() == "keep"
     assert not (out / ".results.csv.123.tmp").exists()
