@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Does the way you feed Keras `model.fit` change how fast you train? Measure it.
 
-Parses the options, hands a validated StudyConfig to study.runner, and exits with a status:
+Parses the options, hands a validated StudyConfig to study.runner, and exits with a status (study/exit_status.py):
 0 every trial finished, 1 some trial failed, 2 bad input (one line, before any training), 130 interrupted.
 """
 
@@ -13,13 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+from study import exit_status
 from study.config import SWEEPABLE, ConfigError, StudyConfig, option_fields
-
-EXIT_BAD_INPUT = 2
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad option is one line on stderr and exit status 2 - no usage dump."""
+    """argparse, but a bad option is one line on stderr and exit_status.BAD_INPUT - no usage dump."""
 
     def error(self, message):
         raise ConfigError(message)
@@ -35,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
             "with the compute-bound limit, and report which strategy is fastest, by how much and why "
             "(results.csv, steps.csv, trials.csv, PNG plots and summary.md in --out)."
         ),
-        epilog="Exit status: 0 all trials finished, 1 some trial failed, 2 bad input, 130 interrupted (resume with --resume).",
+        epilog="Exit status: " + ", ".join(f"{status} {meaning}" for status, meaning in exit_status.MEANINGS.items()) + ".",
         argument_default=argparse.SUPPRESS,
     )
     parser.add_argument("--list-strategies", action="store_true", default=False,
@@ -122,7 +121,7 @@ def main(argv=None) -> int:
     started = time.monotonic()  # the budget counts from here: data preparation is part of it
     from study import supervise
 
-    supervise.stop_signals_interrupt()  # SIGTERM and SIGHUP stop the study as Ctrl-C does: exit status 130
+    supervise.stop_signals_interrupt()  # SIGTERM and SIGHUP stop the study as Ctrl-C does: exit_status.INTERRUPTED
     from inputs.errors import InputError
     from inputs.registry import PluginError
     from study.results_files import ResultsError
@@ -132,7 +131,7 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         if args.list_strategies:
             list_strategies()
-            return 0
+            return exit_status.OK
         config = config_from_args(args)
         if config.report_only:
             from study import report
@@ -140,7 +139,7 @@ def main(argv=None) -> int:
             paths = report.build(config.out_dir)
             print(f"Report: {', '.join(str(path) for path in paths)}")
             print_summary_path(config.out_dir)
-            return 0
+            return exit_status.OK
         check_resume(config)
         check_cache_dir(config)
         prepare_inputs(config)  # before the folder is made: a bad source leaves no empty runs/<date-time>/ behind
@@ -148,27 +147,27 @@ def main(argv=None) -> int:
         from study import runner
 
         status = runner.run_study(config, started=started)
-        if status != 130:  # interrupted: no report was drawn; the runner said how to continue
+        if status != exit_status.INTERRUPTED:  # no report was drawn; the runner said how to continue
             print_summary_path(config.out_dir)
         return status
     except (ConfigError, InputError, ResultsError, PluginError) as error:
         print(f"run_study.py: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exit_status.BAD_INPUT
     except StudyError as error:
         print(f"run_study.py: error: {error}", file=sys.stderr)
-        return 1
+        return exit_status.FAILED
     except KeyboardInterrupt:
         print("run_study.py: interrupted before any trial started; nothing was measured.", file=sys.stderr)
-        return 130
+        return exit_status.INTERRUPTED
     except OSError as error:  # a full disk or a vanished folder mid-study: the saved rows stay valid
         print(f"run_study.py: error: {error}; results saved so far stay in the output folder (--resume continues)", file=sys.stderr)
-        return 1
+        return exit_status.FAILED
     except Exception as error:  # noqa: BLE001 - a bug of ours: still one line, and the measurements stay on disk
         print(
             f"run_study.py: internal error: {type(error).__name__}: {error}; results saved so far stay in the output "
             "folder (--resume continues, --report-only redraws)", file=sys.stderr,
         )
-        return 1
+        return exit_status.FAILED
 
 
 if __name__ == "__main__":
