@@ -21,6 +21,7 @@ from inputs.corpus.sources import SOURCES
 from inputs.options import FeedOptions  # all a strategy gets; inputs/ owns it
 from models import ALIASES, MODELS
 from study import schema
+from study.stats import MARGIN
 from study.rules import (
     FOLDER, NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, ConfigError, Option, is_integer, one_of, positive_numbers_of,
 )
@@ -105,7 +106,7 @@ class StudyConfig:
         "calibration, and blocks stop early once every verdict decides (default: {default})",
     )
     margin: float = _option(  # equivalence margin: ratios within [1/(1+margin), 1+margin] count as the same speed
-        0.03, flag="--margin", rule=positive_numbers_of("percent"), unit=100, metavar="PERCENT",
+        MARGIN, flag="--margin", rule=positive_numbers_of("percent"), unit=100, metavar="PERCENT",
         help="strategies within this many percent of the baseline count as equivalent (default: {default})",
     )
     epochs: int | None = _option(
