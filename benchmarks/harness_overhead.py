@@ -29,9 +29,11 @@ from inputs.options import FeedOptions
 from models.imdb import LAYERS
 
 settings = json.loads(sys.argv[1])
-prepared = corpus.prepare(corpus.DataSettings(seed=settings["seed"])).limited(settings["limit"])
+data_settings = corpus.DataSettings(seed=settings["seed"])
+prepared = corpus.prepare(data_settings).limited(settings["limit"])
 keras.utils.set_random_seed(settings["seed"])
-model = keras.Sequential([keras.Input(shape=(80,), dtype="int32"), *LAYERS[settings["model"]]()])
+model = keras.Sequential([keras.Input(shape=(data_settings.sequence_length,), dtype="int32"),
+                          *LAYERS[settings["model"]](data_settings.vocab_size)])
 model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
 times = []
 
