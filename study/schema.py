@@ -91,6 +91,7 @@ TRIAL_FIELDS = (
 OK = "ok"
 FAILED = "failed"
 TIMEOUT = "timeout"
+DAMAGED = "damaged"  # given on reading to a trial marked ok whose rows elsewhere are damaged (study.results_files)
 WARMUP_EPOCH = 1
 
 
