@@ -68,12 +68,12 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-def run_cli(*arguments, env_extra=None, timeout=600):
-    """Runs `python run_study.py ...` as a user would; returns the CompletedProcess."""
+def run_cli(*arguments, env_extra=None, timeout=600, cwd=PROJECT_ROOT):
+    """Runs `python run_study.py ...` as a user would, from `cwd`; returns the CompletedProcess."""
     env = dict(os.environ, **(env_extra or {}))
     return subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "run_study.py"), *arguments],
-        capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env,
     )
 
 
