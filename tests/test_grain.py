@@ -76,13 +76,6 @@ def test_fit_gets_a_grain_dataset_and_the_epoch_length(online_data):
         assert arguments["shuffle"] is False and "y" not in arguments  # fit would warn that it ignores shuffle
 
 
-def test_one_thread_delivers_the_offline_integers_of_tricky_text(one_thread_epochs, online_data):
-    for epoch in one_thread_epochs:
-        assert sorted(np.concatenate([y for _, y in epoch])) == list(range(online_data.num_train))
-        for x, ids in epoch:
-            np.testing.assert_array_equal(x, online_data.x_train[ids])
-
-
 @pytest.mark.parametrize("pool", list(POOLS))
 def test_any_pool_delivers_the_batches_of_one_thread(pool, one_thread_epochs, online_data):
     strategy, options = POOLS[pool]

@@ -39,13 +39,6 @@ def test_fit_gets_no_keras_shuffle_and_the_pool_asked_for(online_data):
     assert (arguments["x"].workers, arguments["x"].use_multiprocessing) == (2, True)
 
 
-def test_the_main_thread_delivers_the_offline_integers_of_tricky_text(main_thread_epochs, online_data):
-    for epoch in main_thread_epochs:
-        assert sorted(np.concatenate([y for _, y in epoch])) == list(range(online_data.num_train))
-        for x, ids in epoch:
-            np.testing.assert_array_equal(x, online_data.x_train[ids])
-
-
 @pytest.mark.parametrize("pool", ["two threads", "two processes"])
 def test_any_pool_delivers_the_main_threads_batches(pool, main_thread_epochs, online_data):
     for epoch, expected in zip(draw(PyDatasetStrategy(), online_data, POOLS[pool], epochs=3), main_thread_epochs, strict=True):
