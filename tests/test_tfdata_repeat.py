@@ -13,7 +13,7 @@ def test_fit_keeps_one_iterator_for_all_epochs():
 
 
 def test_plain_tfdata_gets_a_new_iterator_each_epoch():
-    # What tfdata-repeat avoids; if Keras stops doing this, the strategy (and the README) need a second look.
+    # What tfdata-repeat avoids; if Keras stops doing this, the strategy (and docs/EPOCH_BOUNDARIES.md) need a second look.
     assert count_fit_iterators(registry.get("tfdata")) == 3
 
 
