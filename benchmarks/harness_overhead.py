@@ -56,15 +56,16 @@ def bare_fit(settings: dict) -> list[tuple[float, float]]:
 
 
 def study_trial(settings: dict) -> list[tuple[float, float]]:
+    from study import schema
     from study.config import StudyConfig
-    from study.runner import run_trial_process
     from study.plan import Trial
+    from study.runner import run_trial_process
 
     config = StudyConfig(strategies=("tfdata",), epochs=settings["epochs"], batch_size=settings["batch_size"],
                          limit=settings["limit"], seed=settings["seed"], model=settings["model"])
     with tempfile.TemporaryDirectory() as folder:
         outcome = run_trial_process(config, Trial(1, "tfdata"), Path(folder) / "trial.log", on_epoch=lambda event: None)
-    if outcome.status != "ok":
+    if outcome.status != schema.OK:
         raise SystemExit(f"the study's trial failed: {outcome.error}")
     return [(event["epoch_seconds"], event["cpu_seconds"]) for event in outcome.epochs]
 
