@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from inputs.compute_bound import NAME as COMPUTE_BOUND
 from inputs.corpus import DataSettings
 from inputs.corpus.sources import SOURCES
 from inputs.options import FeedOptions  # all a strategy gets; inputs/ owns it
@@ -56,7 +55,7 @@ def _strategy_names(text: str) -> tuple[str, ...]:
         return tuple(known)
     names = tuple(name.strip() for name in text.split(",")) if text.strip() else ()
     for name in names:
-        if name and name != COMPUTE_BOUND and name not in known:  # the others are StudyConfig's to refuse
+        if name and name != schema.COMPUTE_BOUND and name not in known:  # the others are StudyConfig's to refuse
             raise ConfigError(f"unknown strategy {name!r}; choose from: {', '.join(known)} (or 'all')")
     return names
 
@@ -231,8 +230,8 @@ class StudyConfig:
             raise ConfigError("--strategies is empty: name one or more strategies (see --list-strategies), or 'all'")
         if not all(names):
             raise ConfigError(f"--strategies {listed!r} has an empty name (a stray comma?)")
-        if COMPUTE_BOUND in names:
-            raise ConfigError(f"{COMPUTE_BOUND} is the limit and is always measured; list only strategies")
+        if schema.COMPUTE_BOUND in names:
+            raise ConfigError(f"{schema.COMPUTE_BOUND} is the limit and is always measured; list only strategies")
         if len(set(names)) != len(names):
             raise ConfigError(f"--strategies {listed!r} names a strategy twice")
 
