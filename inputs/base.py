@@ -1,11 +1,11 @@
 """The interface every feed strategy implements, in the spirit of Keras' data adapters.
 
 A strategy turns prepared data into what `model.fit` takes, and nothing else: it does not build the model,
-time anything or print. What it needs beyond the data - files on disk, a service, an option it cannot work
-without - it makes and checks itself, through two hooks the study calls before the first trial (`prepare`,
-`check`), so that no module outside inputs/ names a strategy. All it learns of the study is a frozen `inputs.options.FeedOptions` (batch size, seed,
-workers, costs, ...). Every strategy promises, and tests/test_strategy_contract.py checks for every
-registered one:
+time anything or print. All it learns of the study is a frozen `inputs.options.FeedOptions` (batch size,
+seed, workers, costs, ...). What it needs beyond the data - files on disk, a service, an option it cannot
+work without - it makes and checks itself, through two hooks the study calls before the first trial
+(`prepare`, `check`), so that no module outside inputs/ names a strategy. Every strategy promises, and
+tests/test_strategy_contract.py checks for every registered one:
 - each training example exactly once per epoch, with exactly the integers of the offline arrays;
 - batches of `batch_size` examples (int32 ids [b, sequence_length], int32 labels [b]) with one final
   partial batch;
