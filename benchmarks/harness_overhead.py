@@ -39,14 +39,16 @@ BARE_FIT = r"""
 import json, math, sys, time
 import keras
 from inputs import corpus, registry
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from models.imdb import LAYERS
 
 settings = json.loads(sys.argv[1])
 strategy = registry.get(settings["strategy"])
-prepared = corpus.prepare(corpus.DataSettings(seed=settings["seed"]), with_texts=strategy.needs_texts).limited(settings["limit"])
+data_settings = corpus.DataSettings(seed=settings["seed"])
+prepared = corpus.prepare(data_settings, with_texts=strategy.needs_texts).limited(settings["limit"])
 keras.utils.set_random_seed(settings["seed"])
-model = keras.Sequential([keras.Input(shape=(prepared.sequence_length,), dtype="int32"), *LAYERS[settings["model"]]()])
+model = keras.Sequential([keras.Input(shape=(data_settings.sequence_length,), dtype="int32"),
+                          *LAYERS[settings["model"]](data_settings.vocab_size)])
 model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
 times = []
 
@@ -70,6 +72,7 @@ def bare_fit(strategy: str, settings: dict) -> list[dict]:
 
 
 def study_trial(strategy: str, settings: dict) -> list[dict]:
+    from study import schema
     from study.config import StudyConfig
     from study.plan import Trial
     from study.runner import run_trial_process
@@ -78,7 +81,7 @@ def study_trial(strategy: str, settings: dict) -> list[dict]:
                          limit=settings["limit"], seed=settings["seed"], model=settings["model"])
     with tempfile.TemporaryDirectory() as folder:
         outcome = run_trial_process(config, Trial(1, strategy), Path(folder) / "trial.log", on_epoch=lambda event: None)
-    if outcome.status != "ok":
+    if outcome.status != schema.OK:
         raise SystemExit(f"the study's {strategy} trial failed: {outcome.error}")
     return [{"cpu_seconds": e["cpu_seconds"], "epoch_seconds": e["epoch_seconds"], "in_steps_seconds": sum(e["step_seconds"])}
             for e in outcome.epochs]

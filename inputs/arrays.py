@@ -7,7 +7,7 @@ class ArraysStrategy(FeedStrategy):
     name = "arrays"
     description = "model.fit(x, y, batch_size, shuffle=True) on in-memory NumPy arrays (the reference's fit)"
     # Keras 3.15 (TensorFlow backend) replays one permutation in every epoch once the global seed is set, as
-    # every trial sets it: README, "Notes"; tests/test_arrays.py pins it.
+    # every trial sets it: docs/METHOD.md, "A note on arrays"; tests/test_arrays.py pins it.
     new_order_each_epoch = False
 
     def fit_arguments(self, data, options):

@@ -1,9 +1,11 @@
 """The interface every feed strategy implements, in the spirit of Keras' data adapters.
 
 A strategy turns prepared data into what `model.fit` takes, and nothing else: it does not build the model,
-time anything or print. All it learns of the study is a frozen `study.config.FeedOptions` (batch size, seed,
-workers, costs, ...). Every strategy promises, and tests/test_strategy_contract.py checks for every
-registered one:
+time anything or print. All it learns of the study is a frozen `inputs.options.FeedOptions` (batch size,
+seed, workers, costs, ...). What it needs beyond the data - files on disk, a service, an option it cannot
+work without - it makes and checks itself, through two hooks the study calls before the first trial
+(`prepare`, `check`), so that no module outside inputs/ names a strategy. Every strategy promises, and
+tests/test_strategy_contract.py checks for every registered one:
 - each training example exactly once per epoch, with exactly the integers of the offline arrays;
 - batches of `batch_size` examples (int32 ids [b, sequence_length], int32 labels [b]) with one final
   partial batch;
@@ -18,9 +20,11 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from inputs.errors import DataError
+
 if TYPE_CHECKING:
-    from inputs.corpus import PreparedData
-    from study.config import FeedOptions
+    from inputs.corpus import DataSettings, PreparedData
+    from inputs.options import FeedOptions
 
 
 class FeedStrategy:
@@ -29,6 +33,16 @@ class FeedStrategy:
     needs_texts: bool = False  # True when the strategy tokenizes raw text itself (PreparedData.train_texts)
     needs_service: bool = False  # True when it needs a tf.data service dispatcher (FeedOptions.service_address)
     new_order_each_epoch: bool = True  # the one promise a strategy may declare it cannot keep
+
+    def prepare(self, settings: DataSettings, cache_dir: str | None) -> None:
+        """Makes, or checks and repairs, what the strategy reads besides the prepared data (files on disk),
+        once, before the study's first trial. Runs in the study's own process, which never loads TensorFlow:
+        heavy work goes to a process of its own. A problem is an `inputs.errors.InputError` whose message is
+        one line. Default: nothing to make."""
+
+    def check(self, options: FeedOptions) -> None:
+        """Refuses options this strategy cannot work with (an `inputs.errors.InputError`, one line) before the
+        study's first trial, under the same rules as `prepare`. Default: nothing to check."""
 
     def fit_arguments(self, data: PreparedData, options: FeedOptions) -> dict[str, Any]:
         """Keyword arguments for `model.fit` (x, y, batch_size, steps_per_epoch, shuffle ...)."""
@@ -80,7 +94,5 @@ def epoch_permutation(num_examples: int, seed: int, epoch: int) -> np.ndarray:
 def train_texts(data) -> tuple[str, ...]:
     """The raw training texts a `needs_texts` strategy tokenizes, or a clear error when they were not loaded."""
     if data.train_texts is None:
-        from inputs.corpus import DataError
-
         raise DataError("this strategy tokenizes raw text: prepare the data with with_texts=True")
     return data.train_texts

@@ -2,11 +2,14 @@
 (tests/test_strategy_contract.py) then checks its promises.
 
 Strategies of your own can also be added without editing this file: set INPUT_STUDY_PLUGINS to a comma list of
-`module:Class` (the module importable, the class a FeedStrategy with a unique name).
+`module:Class` (the module importable, the class a FeedStrategy with a unique name). They are loaded when the
+registry is first asked for its strategies (`strategies()`, `get`), not when this module is imported.
 """
 
+import functools
 import importlib
 import os
+from types import MappingProxyType
 
 from inputs.arrays import ArraysStrategy
 from inputs.compute_bound import ComputeBound
@@ -22,7 +25,7 @@ from inputs.tfdata_repeat import TfDataRepeatStrategy
 from inputs.tfdata_service import TfDataServiceStrategy
 from inputs.tfrecord import TfRecordStrategy
 
-STRATEGIES = {
+BUILT_IN = {
     strategy.name: strategy
     for strategy in (
         ArraysStrategy(),
@@ -49,11 +52,12 @@ class PluginError(Exception):
     """INPUT_STUDY_PLUGINS names something that is not a loadable strategy."""
 
 
-def _load_plugins() -> None:
-    """Adds INPUT_STUDY_PLUGINS' strategies; anything wrong with one is a PluginError naming the variable."""
+def _load_plugins() -> dict:
+    """INPUT_STUDY_PLUGINS' strategies by name; anything wrong with one is a PluginError naming the variable."""
     from inputs.base import FeedStrategy
 
-    built_in = set(STRATEGIES) | {COMPUTE_BOUND.name}
+    built_in = set(BUILT_IN) | {COMPUTE_BOUND.name}
+    plugins = {}
     for spec in filter(None, (item.strip() for item in os.environ.get("INPUT_STUDY_PLUGINS", "").split(","))):
         module_name, _, class_name = spec.partition(":")
         if not module_name or not class_name:
@@ -69,13 +73,19 @@ def _load_plugins() -> None:
             raise PluginError(f"INPUT_STUDY_PLUGINS: {spec!r} has no usable name ({name!r})")
         if name in built_in:
             raise PluginError(f"INPUT_STUDY_PLUGINS: {spec!r} is named {name!r}, like a built-in strategy; rename it")
-        if name in STRATEGIES:
+        if name in plugins:
             raise PluginError(f"INPUT_STUDY_PLUGINS: {spec!r} is named {name!r}, like another plugin; rename one")
-        STRATEGIES[name] = strategy
+        plugins[name] = strategy
+    return plugins
 
 
-_load_plugins()
+@functools.cache  # an exception is not cached: a PluginError comes again on every call
+def strategies():
+    """Every strategy a study may choose, by name: the built-ins in their order, then INPUT_STUDY_PLUGINS' (loaded
+    on the first call)."""
+    return MappingProxyType({**BUILT_IN, **_load_plugins()})
 
 
 def get(name: str):
-    return COMPUTE_BOUND if name == COMPUTE_BOUND.name else STRATEGIES[name]
+    """The strategy (or the compute-bound limit) of that name; KeyError for a name no strategy has."""
+    return COMPUTE_BOUND if name == COMPUTE_BOUND.name else strategies()[name]

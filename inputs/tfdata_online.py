@@ -3,7 +3,7 @@
 from_tensor_slices(texts, labels) -> shuffle(whole set, seeded) -> batch -> map(tokenize + preprocess cost,
 AUTOTUNE) -> prefetch(AUTOTUNE). Tokenizing after `batch` runs the string ops once per batch, vectorized, with
 `inputs.text.tf_tokenize_batch_fn`: exactly the integers of the same examples in `PreparedData.x_train`
-(checked on tricky text in tests/test_tfdata_online.py).
+(the rule is checked on tricky text in tests/test_tfdata_online.py, the strategy in test_strategy_contract.py).
 """
 
 from __future__ import annotations

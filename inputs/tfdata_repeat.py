@@ -2,7 +2,7 @@
 
 Keras 3 `fit` makes a new iterator every epoch for a finite dataset and drops the old one; destroying a used
 tf.data iterator whose pipeline autotunes can wait, idle, for tf.data's autotune thread (tens of seconds; see
-benchmarks/iterator_teardown.py and the README's "Epoch boundaries"). An endless dataset with `steps_per_epoch`
+benchmarks/iterator_teardown.py and docs/EPOCH_BOUNDARIES.md). An endless dataset with `steps_per_epoch`
 keeps one iterator for the whole of fit (keras/src/trainers/epoch_iterator.py), so epochs never wait for it.
 
 The repeat comes after the batch, so each pass over the data is one epoch: ceil(n / batch) batches, the last one

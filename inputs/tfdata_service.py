@@ -42,6 +42,7 @@ import warnings
 
 from inputs import preprocess_cost
 from inputs.base import FeedStrategy, steps_per_epoch, train_texts
+from inputs.errors import InputError
 from inputs.text import tf_tokenize_batch_fn
 
 PROCESSING_MODE = "distributed_epoch"
@@ -75,10 +76,21 @@ class TfDataServiceStrategy(FeedStrategy):
     needs_texts = True
     needs_service = True
 
+    def check(self, options):
+        """A dispatcher the user named answers and has a worker (within seconds, without TensorFlow); without
+        one the study starts local servers for each trial."""
+        from inputs.service.check import ServiceError, check_dispatcher
+
+        if options.service_address:
+            try:
+                check_dispatcher(options.service_address)
+            except ServiceError as error:
+                raise InputError(str(error)) from None
+
     def fit_arguments(self, data, options):
         import tensorflow as tf  # imported here so listing strategies never loads TensorFlow
 
-        from inputs.service import ServiceError, check_dispatcher
+        from inputs.service.check import ServiceError, check_dispatcher
 
         address, batch_size, seed = options.service_address, options.batch_size, options.seed
         if not address:

@@ -12,70 +12,61 @@ tokenizer of `inputs.text` + preprocess cost, AUTOTUNE) -> prefetch(AUTOTUNE).
   shuffle), so an epoch holds every example exactly k times, as the replicated in-memory corpus does.
 - Before reading, every shard of the split is read through once with CRC checks and counted against the
   lengths TFDS recorded: a damaged or truncated shard stops the trial with an error naming the file, instead
-  of failing halfway through an epoch or silently feeding fewer examples. run_study.py does the same check
-  before the study's first trial (`inputs.corpus.records.checked_builder`), rebuilding damaged records.
+  of failing halfway through an epoch or silently feeding fewer examples. `prepare`, which the study calls
+  before its first trial, writes the records or does the same check (`inputs.corpus.records.checked_builder`),
+  rebuilding damaged ones - in a process of its own, so the study's own process never loads TensorFlow.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from inputs import corpus, preprocess_cost
+from inputs import preprocess_cost
 from inputs.base import FeedStrategy
+from inputs.errors import DataError
 
 READ_PARALLELISM = 4  # shards read at once; TFDS' default of 16 would open every shard of the split at once
 SHUFFLE_BUFFER = 10_000  # examples; shuffled shards supply the coarse randomness, the buffer the fine
-
-
-def records_dir(cache_dir: str | None) -> Path:
-    return (Path(cache_dir) if cache_dir else corpus.default_cache_dir()) / "tfds"
-
-
-def verify_shards(split_info) -> None:
-    """Every shard exists and holds the number of intact records TFDS recorded, or a DataError naming it."""
-    import tensorflow as tf
-
-    @tf.function  # traced once for all shards; reading checks every record's CRC
-    def count_records(path):
-        return tf.data.TFRecordDataset(path).reduce(tf.constant(0, tf.int64), lambda total, _: total + 1)
-
-    for path, expected in zip(split_info.filepaths, split_info.shard_lengths):
-        remedy = f"delete {Path(path).parent} and the records are rebuilt on the next run"
-        if not Path(path).is_file():
-            raise corpus.DataError(f"TFRecord shard {path} is missing: {remedy}")
-        try:
-            count = int(count_records(tf.constant(str(path))))
-        except tf.errors.DataLossError as error:
-            # TensorFlow wraps the reader's finding ("corrupted record at 12") in op and graph names.
-            finding = re.search(r"(corrupted|truncated) record at \d+", error.message)
-            detail = finding.group(0) if finding else error.message
-            raise corpus.DataError(f"TFRecord shard {path} is damaged ({detail}): {remedy}") from None
-        if count != expected:
-            raise corpus.DataError(
-                f"TFRecord shard {path} holds {count} records, not the {expected} written: {remedy}"
-            )
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `inputs` is importable from, for the check's process
 
 
 class TfRecordStrategy(FeedStrategy):
     name = "tfrecord"
     description = "TFRecord shards via TFDS: shuffled files, parallel interleave -> shuffle -> batch -> tokenize"
 
+    def prepare(self, settings, cache_dir):
+        """The records written, or read through once and rebuilt when damaged (`records.main`, run with -c: TFDS
+        finds a builder's files through its module's name)."""
+        spec = {"settings": dataclasses.asdict(settings), "cache_dir": cache_dir}
+        result = subprocess.run(
+            [sys.executable, "-c", "import sys; from inputs.corpus.records import main; sys.exit(main())", json.dumps(spec)],
+            capture_output=True, text=True, cwd=_PROJECT_ROOT,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")),
+        )
+        if result.returncode != 0:
+            lines = result.stderr.strip().splitlines()
+            raise DataError(lines[-1] if lines else f"the TFRecord check failed (status {result.returncode})")
+
     def fit_arguments(self, data, options):
         import tensorflow as tf
         import tensorflow_datasets as tfds
 
-        from inputs.corpus.records import prepared_builder
+        from inputs.corpus.records import prepared_builder, records_dir, verify_shards
         from inputs.text import tf_tokenize_batch_fn
 
         if data.settings is None:
-            raise corpus.DataError("tfrecord writes the data's corpus split as records: prepare the data with inputs.corpus.prepare")
+            raise DataError("tfrecord writes the data's corpus split as records: prepare the data with inputs.corpus.prepare")
         builder = prepared_builder(data.settings, records_dir(options.cache_dir))
         batch_size, seed, limit, scale = options.batch_size, options.seed, options.limit, options.scale
         split = "train" if limit is None else f"train[:{limit}]"
         records = builder.info.splits[split].num_examples
         if records * scale != data.num_train:
-            raise corpus.DataError(
+            raise DataError(
                 f"the TFRecords hold {records} training examples x scale {scale}, but the trial's data has "
                 f"{data.num_train}: the records and the data were prepared with different settings"
             )

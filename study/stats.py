@@ -113,7 +113,6 @@ FASTER = "faster"
 SLOWER = "slower"
 EQUIVALENT = "equivalent"
 UNDECIDED = "undecided"
-VERDICTS = (FASTER, SLOWER, EQUIVALENT, UNDECIDED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -443,7 +442,6 @@ def compare(
     baseline: str,
     strategy_blocks,
     baseline_blocks,
-    noise: float = 0.0,
     margin: float = MARGIN,
     confidence: float = CONFIDENCE,
     planned_blocks: int | None = None,
@@ -453,12 +451,9 @@ def compare(
 
     `planned_blocks`: the most blocks a sequential plan may run, fixed before its first block; the verdict is
     then valid however many of the planned looks were taken before stopping (ValueError beyond the maximum).
-    None: a fixed plan, analysed once after all its blocks (the plain t interval).
-
-    `noise` (the reference's epoch-to-epoch jitter) is accepted for the callers but does not change the
-    verdict: the interval already carries the noise, and the equivalence `margin` says which gaps matter.
+    None: a fixed plan, analysed once after all its blocks (the plain t interval). The interval already carries
+    the noise; the equivalence `margin` says which gaps matter.
     """
-    del noise
     log_ratios = block_log_ratios(strategy_blocks, baseline_blocks)
     blocks = int(log_ratios.size)
     if blocks == 0:
@@ -520,22 +515,3 @@ def paired_ratio(strategy_blocks: list, baseline_blocks: list, confidence: float
     quantile = scipy_stats.t.ppf(0.5 + confidence / 2, df=log_ratios.size - 1)
     half_width = quantile * np.std(log_ratios, ddof=1) / math.sqrt(log_ratios.size)
     return Interval(math.exp(mean), math.exp(mean - half_width), math.exp(mean + half_width))
-
-
-def relative_noise(trials: list) -> float:
-    """The reference's own noise: the median, over its trials, of (max - min) / median of its steady epochs.
-
-    With one steady epoch per trial there is no within-trial spread, so the spread between trials is used
-    instead (more conservative: it includes drift).
-    """
-    spreads = [
-        (np.max(values) - np.min(values)) / np.median(values)
-        for values in (np.asarray(trial, float) for trial in trials)
-        if values.size >= 2
-    ]
-    if spreads:
-        return float(np.median(spreads))
-    singles = np.asarray([trial[0] for trial in trials if len(trial) == 1], float)
-    if singles.size >= 2:
-        return float((singles.max() - singles.min()) / np.median(singles))
-    return 0.0

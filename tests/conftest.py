@@ -37,8 +37,7 @@ def embedded_data(study_cache_dir):
 def small_split(tmp_path_factory):
     """(data, cache_dir): SMALL_SPLIT with its texts, and its TFRecords written into cache_dir while every
     network connection is refused (the records never need the network)."""
-    from inputs.corpus.records import prepared_builder
-    from inputs.tfrecord import records_dir
+    from inputs.corpus.records import prepared_builder, records_dir
 
     cache_dir = tmp_path_factory.mktemp("small-split")
     data = corpus.prepare(SMALL_SPLIT, cache_dir, with_texts=True)
@@ -69,12 +68,12 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-def run_cli(*arguments, env_extra=None, timeout=600):
-    """Runs `python run_study.py ...` as a user would; returns the CompletedProcess."""
+def run_cli(*arguments, env_extra=None, timeout=600, cwd=PROJECT_ROOT):
+    """Runs `python run_study.py ...` as a user would, from `cwd`; returns the CompletedProcess."""
     env = dict(os.environ, **(env_extra or {}))
     return subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "run_study.py"), *arguments],
-        capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env,
     )
 
 

@@ -7,7 +7,7 @@ a trial does. The promises themselves are checked in test_strategy_contract.py.
 import numpy as np
 
 from inputs.corpus import PreparedData
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 
 
 def draw(strategy, data, options: FeedOptions, epochs: int) -> list:

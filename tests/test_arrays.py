@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from inputs.registry import STRATEGIES
-from study.config import FeedOptions
+from inputs import registry
+from inputs.options import FeedOptions
 from tests import strategy_checks as checks
 
-STRATEGY = STRATEGIES["arrays"]
+STRATEGY = registry.get("arrays")
 OPTIONS = FeedOptions(batch_size=32, seed=3)
 
 
@@ -19,7 +19,7 @@ def test_keras_replays_the_same_order_every_epoch_once_seeded():
     # A Keras 3 (3.15, TensorFlow backend) behaviour the study documents rather than hides: fit(x, y,
     # shuffle=True) draws its permutation inside a tf.data map whose random op is re-created with the same
     # seed for each epoch's iterator, so a seeded run sees one order in every epoch. If Keras changes this,
-    # this test fails and the README's note on `arrays` (and its `new_order_each_epoch = False`) must change.
+    # this test fails and the note on `arrays` in docs/METHOD.md (and its `new_order_each_epoch = False`) must change.
     (first, _), (second, _) = checks.epoch_orders(STRATEGY, checks.tagged_data(101), OPTIONS)
     assert first == second and not STRATEGY.new_order_each_epoch
 

@@ -1,52 +1,12 @@
+"""The command as a user meets it: --help, --list-strategies, a broken plugin, and a default study from a fresh
+clone. Bad arguments are in test_bad_input.py."""
+
 import re
 import shutil
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import PROJECT_ROOT, run_cli
-
-
-@pytest.mark.parametrize(
-    "arguments, message",
-    [
-        (["--strategies", "bogus"], "unknown strategy 'bogus'; choose from: arrays"),
-        (["--strategies", ""], "--strategies is empty"),
-        (["--strategies", "arrays,,tfdata"], "empty name"),
-        (["--strategies", "arrays,arrays"], "names a strategy twice"),
-        (["--strategies", "compute-bound"], "always measured"),
-        (["--epochs", "0"], "--epochs: must be a positive integer"),
-        (["--epochs", "two"], "--epochs: must be a positive integer"),
-        (["--batch-size", "-5"], "--batch-size: must be a positive integer"),
-        (["--limit", "0"], "--limit: must be a positive integer"),
-        (["--limit", "25000"], "--limit 25000 exceeds the 20,000 training examples"),
-        (["--repeats", "1.5"], "--repeats: must be a positive integer"),
-        (["--seed", "abc"], "--seed: must be an integer"),
-        (["--sweep", "speed=1,2"], "--sweep must look like NAME=V1,V2"),
-        (["--sweep", "preprocess-cost=0,,5"], "values must be integers"),
-        (["--sweep", "scale=0,2"], "at least 1"),
-        (["--trial-timeout", "-1"], "--trial-timeout: must be a positive number of seconds"),
-        (["--budget", "0"], "--budget: must be a positive number of minutes"),
-        (["--margin", "x"], "--margin: must be a number of percent"),
-        (["--model", "huge"], "invalid choice: 'huge'"),
-        (["--out", "/proc/no-such-place"], "cannot write there"),
-        (["--resume", "--out", "/tmp/surely-no-study-here-4711"], "holds no study to resume"),
-        (["--report-only", "--out", "/tmp/surely-no-study-here-4712"], "holds no study"),
-        (["--resume"], "--resume needs --out: the folder of the study"),
-        (["--report-only"], "--report-only needs --out: the folder of the study"),
-        (["--strategies", "tfdata-service", "--service-address", "localhost:5050"], "expected grpc://HOST:PORT"),
-        (["--strategies", "tfdata-service", "--service-address", "grpc://127.0.0.1:1"], "cannot reach tf.data service dispatcher"),
-        (["--dataset", "keras", "--cache-dir", "/tmp/no-keras-cache-4713"], "--dataset keras needs"),
-    ],
-)
-def test_bad_input_is_one_line_and_exit_2(arguments, message):
-    result = run_cli(*arguments)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert message in lines[0] and lines[0].startswith("run_study.py: error:")
-    assert "Traceback" not in result.stderr
 
 
 def test_list_strategies_names_each_with_a_description():

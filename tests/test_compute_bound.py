@@ -1,10 +1,10 @@
-from inputs.registry import COMPUTE_BOUND, STRATEGIES
-from study.config import FeedOptions
+from inputs.options import FeedOptions
+from inputs.registry import COMPUTE_BOUND, strategies
 from tests import strategy_checks as checks
 
 
 def test_listed_apart_from_the_strategies():
-    assert COMPUTE_BOUND.name == "compute-bound" and COMPUTE_BOUND.name not in STRATEGIES
+    assert COMPUTE_BOUND.name == "compute-bound" and COMPUTE_BOUND.name not in strategies()
 
 
 def test_repeats_ready_batches_of_exactly_an_epochs_sizes():

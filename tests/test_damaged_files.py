@@ -52,7 +52,7 @@ def test_a_cut_last_line_is_named_left_out_and_rerun_by_resume(tmp_path, capsys)
     study = analysis.load(out)
     warning = capsys.readouterr().err
     assert f"{path} line {line}" in warning and "damaged row" in warning
-    assert _status(study.trials, strategy, repeat, value) == {"damaged"}  # out of the report, listed with the failures
+    assert _status(study.trials, strategy, repeat, value) == {schema.DAMAGED}  # out of the report, listed with the failures
     assert _of(study.results, strategy, repeat, value).empty
     assert (study.results["epoch_seconds"] > 0).all()
 
@@ -85,8 +85,8 @@ def test_a_damaged_middle_row_is_named_with_its_line_and_its_trial_rerun(tmp_pat
     study = analysis.load(out)
     warning = capsys.readouterr().err
     assert f"{path} line {number}: damaged row ({reason})" in warning
-    damaged = study.trials[study.trials["status"] == "damaged"]
-    assert len(damaged) == 1 and _status(study.trials, "tfdata-online", 2, 1000) == {"damaged"}
+    damaged = study.trials[study.trials["status"] == schema.DAMAGED]
+    assert len(damaged) == 1 and _status(study.trials, "tfdata-online", 2, 1000) == {schema.DAMAGED}
     keys = results_files.keep_finished_trials(out)
     assert (2, "tfdata-online", 1000) not in keys and len(keys) == len(study.ok_trials)
 
@@ -100,7 +100,7 @@ def test_a_damaged_steps_row_reruns_its_trial(tmp_path, capsys):
     path.write_text("\n".join(lines) + "\n")
     study = analysis.load(out)
     assert f"{path} line {number}" in capsys.readouterr().err
-    assert _status(study.trials, "generator-online", 1, 0) == {"damaged"}
+    assert _status(study.trials, "generator-online", 1, 0) == {schema.DAMAGED}
 
 
 def test_a_header_cut_by_the_first_append_is_an_empty_table(tmp_path, capsys):
@@ -117,7 +117,7 @@ def test_the_report_is_drawn_without_the_damaged_trial(tmp_path):
     path = out / schema.RESULTS
     path.write_text(path.read_text()[:-20])
     paths = report.build(out)
-    assert (out / "summary.md") in paths and "damaged" in (out / "summary.md").read_text()
+    assert (out / schema.SUMMARY) in paths and schema.DAMAGED in (out / schema.SUMMARY).read_text()
 
 
 def test_a_failed_atomic_write_removes_its_temporary_file(tmp_path, monkeypatch):
@@ -137,11 +137,11 @@ def test_a_failed_atomic_write_removes_its_temporary_file(tmp_path, monkeypatch)
 def test_a_new_study_moves_only_the_files_a_study_writes(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
-    ours = ["config.json", "environment.json", "results.csv", "steps.csv", "trials.csv", "summary.md", "epoch_time.png"]
+    ours = [*schema.STUDY_FILES, schema.SUMMARY, schema.EPOCH_TIME_PLOT]
     for name in ours:
         (out / name).write_text(name)
-    (out / "logs").mkdir()
-    (out / "logs" / "001-arrays-block1.log").write_text("log")
+    (out / schema.LOGS).mkdir()
+    (out / schema.LOGS / "001-arrays-block1.log").write_text("log")
     theirs = ["notes.txt", "thesis.md", "holiday.png", "data.csv"]
     for name in theirs:
         (out / name).write_text(name)
@@ -150,7 +150,7 @@ def test_a_new_study_moves_only_the_files_a_study_writes(tmp_path):
     (out / ".results.csv.123.tmp").write_text("half")
 
     archive = results_files.archive_previous(out)
-    assert sorted(path.name for path in archive.iterdir()) == sorted([*ours, "logs"])
+    assert sorted(path.name for path in archive.iterdir()) == sorted([*ours, schema.LOGS])
     assert all((out / name).read_text() == name for name in theirs)
     assert (out / "data" / "keep.txt").read_text() == "keep"
     assert not (out / ".results.csv.123.tmp").exists()
@@ -215,8 +215,7 @@ def test_a_failed_cache_write_leaves_no_temporary_file(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("damage", ["flipped byte", "truncated", "missing"])
 def test_damaged_shards_are_rebuilt_before_training(small_split, tmp_path, damage):
-    from inputs.corpus.records import checked_builder, prepared_builder
-    from inputs.tfrecord import records_dir, verify_shards
+    from inputs.corpus.records import checked_builder, prepared_builder, records_dir, verify_shards
 
     _, cache_dir = small_split
     shutil.copytree(records_dir(str(cache_dir)), tmp_path / "tfds")
@@ -242,8 +241,7 @@ def test_the_check_before_the_study_repairs_the_records_or_names_the_problem(sma
     import subprocess
     import sys
 
-    from inputs.corpus.records import StudyImdbConfig
-    from inputs.tfrecord import records_dir
+    from inputs.corpus.records import StudyImdbConfig, records_dir
     from tests.conftest import PROJECT_ROOT
 
     _, cache_dir = small_split

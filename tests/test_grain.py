@@ -16,7 +16,7 @@ import pytest
 
 from inputs import grain_text
 from inputs.grain_text import GrainProcessesStrategy, GrainThreadsStrategy
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests.strategy_checks import draw
 
 BATCH = 16  # 203 examples: 12 full batches and one of 11
@@ -74,13 +74,6 @@ def test_fit_gets_a_grain_dataset_and_the_epoch_length(online_data):
         assert is_grain_dataset(arguments["x"])  # Keras' GrainDatasetAdapter takes it as it is
         assert arguments["steps_per_epoch"] == 13  # the stream is endless: fit must be told where epochs end
         assert arguments["shuffle"] is False and "y" not in arguments  # fit would warn that it ignores shuffle
-
-
-def test_one_thread_delivers_the_offline_integers_of_tricky_text(one_thread_epochs, online_data):
-    for epoch in one_thread_epochs:
-        assert sorted(np.concatenate([y for _, y in epoch])) == list(range(online_data.num_train))
-        for x, ids in epoch:
-            np.testing.assert_array_equal(x, online_data.x_train[ids])
 
 
 @pytest.mark.parametrize("pool", list(POOLS))

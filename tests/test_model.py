@@ -1,5 +1,6 @@
 import numpy as np
 
+from inputs.corpus import DataSettings
 from models import build_model
 
 
@@ -20,6 +21,12 @@ def test_same_seed_same_initial_weights():
 
 def test_example_count_metric_counts_what_was_fed():
     model = build_model("small", seed=0)
-    x = np.ones((37, 80), np.int32)
+    x = np.ones((37, DataSettings().sequence_length), np.int32)
     history = model.fit(x, np.zeros(37, np.int32), batch_size=16, epochs=1, verbose=0)
     assert history.history["examples"] == [37.0]
+
+
+def test_the_vocabulary_size_and_sequence_length_come_from_the_data_settings():
+    model = build_model("small", seed=0, settings=DataSettings(vocab_size=50, sequence_length=7))
+    assert model.input_shape == (None, 7) and model.layers[0].input_dim == 50
+    assert build_model("small", seed=0).layers[0].input_dim == DataSettings().vocab_size

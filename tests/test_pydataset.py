@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
+from inputs.options import FeedOptions
 from inputs.pydataset import PyDatasetStrategy
-from study.config import FeedOptions
 from tests.strategy_checks import draw
 
 POOLS = {
@@ -37,13 +37,6 @@ def test_fit_gets_no_keras_shuffle_and_the_pool_asked_for(online_data):
     arguments = PyDatasetStrategy().fit_arguments(online_data, POOLS["two processes"])
     assert arguments["shuffle"] is False  # Keras would reorder batches with the unseeded `random` module
     assert (arguments["x"].workers, arguments["x"].use_multiprocessing) == (2, True)
-
-
-def test_the_main_thread_delivers_the_offline_integers_of_tricky_text(main_thread_epochs, online_data):
-    for epoch in main_thread_epochs:
-        assert sorted(np.concatenate([y for _, y in epoch])) == list(range(online_data.num_train))
-        for x, ids in epoch:
-            np.testing.assert_array_equal(x, online_data.x_train[ids])
 
 
 @pytest.mark.parametrize("pool", ["two threads", "two processes"])

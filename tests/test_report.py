@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from study import report
+from study import report, schema
 from study.config import StudyConfig
 from study.schema import RESULT_COLUMNS, STEP_COLUMNS, TRIAL_COLUMNS
 
@@ -43,15 +43,15 @@ def write_study(out, sweep=("preprocess-cost", (0, 1000)), blocks=4, epochs=3):
                 clock += wall
             rate = PIPELINE_RATE.get((strategy, planted))
             trials.append(dict(strategy=strategy, repeat=block, sweep=sweep[0], sweep_value=value, position=len(trials) + 1,
-                               status="ok", error="", started_at=clock, wall_seconds=seconds * epochs + 5, cpu_user_seconds=30.0,
+                               status=schema.OK, error="", started_at=clock, wall_seconds=seconds * epochs + 5, cpu_user_seconds=30.0,
                                cpu_system_seconds=2.0, peak_rss_mb=700 + 100 * (planted > 0), parameters=1, val_loss=0.4, val_accuracy=0.82,
                                pipeline_first_batch_seconds=None if rate is None else 0.05,
                                pipeline_examples=None if rate is None else 990, pipeline_seconds=None if rate is None else 990 / rate))
     trials.append(dict(strategy="tfdata-online", repeat=blocks + 1, sweep=sweep[0], sweep_value=0, position=len(trials) + 1,
-                       status="failed", error="RuntimeError: planted failure"))
-    pd.DataFrame(results, columns=RESULT_COLUMNS).to_csv(out / "results.csv", index=False)
-    pd.DataFrame(steps, columns=STEP_COLUMNS).to_csv(out / "steps.csv", index=False)
-    pd.DataFrame(trials, columns=TRIAL_COLUMNS).to_csv(out / "trials.csv", index=False)
+                       status=schema.FAILED, error="RuntimeError: planted failure"))
+    pd.DataFrame(results, columns=RESULT_COLUMNS).to_csv(out / schema.RESULTS, index=False)
+    pd.DataFrame(steps, columns=STEP_COLUMNS).to_csv(out / schema.STEPS, index=False)
+    pd.DataFrame(trials, columns=TRIAL_COLUMNS).to_csv(out / schema.TRIALS, index=False)
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,9 @@ def built(tmp_path_factory):
 def test_every_plot_and_the_summary_are_written(built):
     out, paths = built
     names = {path.name for path in paths}
-    assert names == {"full_epoch.png", "epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png",
-                     "accuracy.png", "timeline.png", "scaling.png", "summary.md"}
-    for name in names - {"summary.md"}:
+    assert names == {*schema.plots_drawn("preprocess-cost"), schema.SUMMARY}
+    assert schema.FULL_EPOCH_PLOT in names
+    for name in names - {schema.SUMMARY}:
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporary files
 
@@ -99,7 +99,7 @@ def test_failed_trials_are_listed(built):
 def test_scale_sweep_adds_memory_scaling(tmp_path):
     write_study(tmp_path, sweep=("scale", (1, 4)))
     names = {path.name for path in report.build(tmp_path)}
-    assert {"scaling.png", "memory_scaling.png"} <= names
+    assert {schema.SCALING_PLOT, schema.MEMORY_SCALING_PLOT} <= names
 
 
 def write_boundary_study(out, blocks=4, epochs=3):
@@ -122,19 +122,19 @@ def write_boundary_study(out, blocks=4, epochs=3):
                                     before_first_step_cpu_seconds=0.02 * before, after_last_step_seconds=0.01,
                                     after_last_step_cpu_seconds=0.01))
                 steps += [dict(strategy=strategy, repeat=block, epoch=epoch, step=i + 1, step_seconds=step) for i in range(10)]
-            trials.append(dict(strategy=strategy, repeat=block, position=len(trials) + 1, status="ok", error="", started_at=1e6,
+            trials.append(dict(strategy=strategy, repeat=block, position=len(trials) + 1, status=schema.OK, error="", started_at=1e6,
                                wall_seconds=100.0, cpu_user_seconds=30.0, cpu_system_seconds=2.0, peak_rss_mb=700,
                                parameters=1, val_loss=0.4, val_accuracy=0.82,
                                fit_teardown_seconds=15.0 if strategy == "tfdata-repeat" else 0.3, fit_teardown_cpu_seconds=0.1))
-    pd.DataFrame(results, columns=RESULT_COLUMNS).to_csv(out / "results.csv", index=False)
-    pd.DataFrame(steps, columns=STEP_COLUMNS).to_csv(out / "steps.csv", index=False)
-    pd.DataFrame(trials, columns=TRIAL_COLUMNS).to_csv(out / "trials.csv", index=False)
+    pd.DataFrame(results, columns=RESULT_COLUMNS).to_csv(out / schema.RESULTS, index=False)
+    pd.DataFrame(steps, columns=STEP_COLUMNS).to_csv(out / schema.STEPS, index=False)
+    pd.DataFrame(trials, columns=TRIAL_COLUMNS).to_csv(out / schema.TRIALS, index=False)
 
 
 def test_an_idle_boundary_wait_is_named_and_kept_apart_from_step_speed(tmp_path):
     write_boundary_study(tmp_path)
     paths = {path.name for path in report.build(tmp_path)}
-    assert {"boundaries.png", "full_epoch.png"} <= paths
+    assert {schema.BOUNDARIES_PLOT, schema.FULL_EPOCH_PLOT} <= paths
     summary = (tmp_path / "summary.md").read_text()
     answer = summary.split("## The full-size epoch")[0]
     # Full-size epochs: tfdata-repeat is faster per epoch (10 s against 30 s), the two step alike, and tfdata's
@@ -175,10 +175,11 @@ def test_the_summary_opens_with_the_answer_then_the_plot_that_answers_it(built, 
     for summary in ((built[0] / "summary.md").read_text(), (tmp_path / "summary.md").read_text()):
         opening = _opening(summary)
         assert opening[0].startswith("# ") and not opening[2].startswith(("#", "!", "|"))  # the answer, in words
-        plot_lines = [i for i, line in enumerate(opening) if line.startswith("![") and line.endswith("(full_epoch.png)")]
+        answering, steps = f"({schema.FULL_EPOCH_PLOT})", f"({schema.STEP_TIME_PLOT})"
+        plot_lines = [i for i, line in enumerate(opening) if line.startswith("![") and line.endswith(answering)]
         assert plot_lines, "\n".join(opening)
-        assert summary.count("(full_epoch.png)") == 1  # shown once, at the top; the other plots further down
-        assert summary.index("(full_epoch.png)") < summary.index("## The full-size epoch") < summary.index("(step_time.png)")
+        assert summary.count(answering) == 1  # shown once, at the top; the other plots further down
+        assert summary.index(answering) < summary.index("## The full-size epoch") < summary.index(steps)
 
 
 def test_the_answering_plot_shows_the_tables_median_and_interval(built):

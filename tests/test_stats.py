@@ -45,11 +45,6 @@ def test_paired_ratio_t_interval_by_hand():
     assert interval.high == pytest.approx(math.exp(logs.mean() + half))
 
 
-def test_relative_noise_uses_within_trial_spread():
-    assert stats.relative_noise([[10.0, 11.0], [20.0, 20.0, 22.0]]) == pytest.approx(np.median([1 / 10.5, 2 / 20]))
-    assert stats.relative_noise([[10.0], [15.0]]) == pytest.approx(5 / 12.5)  # single epochs: between trials
-
-
 def test_block_log_ratios_use_each_blocks_medians_and_skip_blocks_missing_a_side():
     logs = stats.block_log_ratios([[2.0, 2.2, 9.0], [], [3.0]], [[1.0, 1.1, 1.0], [1.0], [2.0]])
     assert logs == pytest.approx([math.log(2.2 / 1.0), math.log(1.5)])
@@ -184,7 +179,7 @@ def test_a_slow_down_within_the_margin_says_so():
 def test_equivalent_sentence_states_the_margin():
     blocks = _blocks_with_ratios([1.002, 0.998, 1.001, 0.999, 1.0, 1.003, 0.997, 1.0])
     comparison = stats.compare("b", "a", *blocks, planned_blocks=12)
-    assert comparison.verdict == stats.EQUIVALENT and comparison.margin == 0.03
+    assert comparison.verdict == stats.EQUIVALENT and comparison.margin == stats.MARGIN
     assert comparison.sentence().startswith("b and a are equivalent within ±3%: time ratio 1.000 [95% CI 0.99")
 
 
@@ -203,18 +198,12 @@ def test_too_few_blocks_is_undecided_and_says_why():
 def test_undecided_states_the_interval_and_the_blocks_that_would_decide():
     comparison = stats.compare("b", "a", *_blocks_with_ratios([1.05, 0.97, 1.02, 0.95, 1.04, 0.99]), planned_blocks=12)
     assert comparison.verdict == stats.UNDECIDED
-    forecast = stats.blocks_to_decide(math.log(comparison.ratio.estimate), comparison.spread, 0.03, planned_blocks=12)
+    forecast = stats.blocks_to_decide(math.log(comparison.ratio.estimate), comparison.spread, stats.MARGIN, planned_blocks=12)
     assert comparison.more_blocks_needed == forecast - 6 > 0
-    assert forecast <= stats.blocks_needed(comparison.spread, 0.03)
+    assert forecast <= stats.blocks_needed(comparison.spread, stats.MARGIN)
     sentence = comparison.sentence()
     assert "undecided: the interval spans 0.9" in sentence
     assert f"about {comparison.more_blocks_needed} more blocks would decide a difference of 3%" in sentence
-
-
-def test_noise_is_accepted_but_does_not_overrule_the_interval():
-    blocks = _blocks_with_ratios([1.10, 1.11, 1.09, 1.10, 1.10])
-    assert stats.compare("b", "a", *blocks, noise=0.5, planned_blocks=6).verdict == stats.SLOWER
-    assert stats.compare("b", "a", *blocks, planned_blocks=6).verdict == stats.SLOWER
 
 
 def test_all_decided():

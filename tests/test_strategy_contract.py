@@ -6,7 +6,10 @@ three epochs (so a strategy's stream is checked across two epoch boundaries):
 - each example exactly once per epoch, with exactly the integers of the offline arrays and its own label;
 - a new order each epoch (unless the strategy declares `new_order_each_epoch = False`);
 - the same orders for the same seed, other orders for another seed;
-- the --preprocess-cost work changes no integer and no order.
+- the --preprocess-cost work changes no integer and no order;
+- a strategy that tokenizes raw text itself (`needs_texts`) gives exactly the offline integers on conftest's
+  hand-made corpus too, whose tricky texts (HTML breaks, Unicode case, odd whitespace, punctuation) a careless
+  tokenizer would get wrong.
 
 A strategy's own test module covers only what is special about it.
 """
@@ -17,13 +20,14 @@ import numpy as np
 import pytest
 
 from inputs import registry
-from study.config import FeedOptions
+from inputs.options import FeedOptions
 from tests.strategy_checks import draw, example_ids
 
 BATCH = 16
 SEED = 3
-STRATEGIES = list(registry.STRATEGIES)
+STRATEGIES = list(registry.strategies())
 WITH_LIMIT = [*STRATEGIES, registry.COMPUTE_BOUND.name]
+TOKENIZING = [name for name in STRATEGIES if registry.get(name).needs_texts]
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +39,18 @@ def epochs_of(small_split, request):
     @functools.lru_cache(maxsize=None)
     def drawn(name, seed=SEED, epochs=3, preprocess_cost_us=0, draw_number=0):
         strategy = registry.get(name)
-        address = request.getfixturevalue("one_worker_service") if strategy.needs_service else None
         options = FeedOptions(
             batch_size=BATCH, seed=seed, preprocess_cost_us=preprocess_cost_us, cache_dir=str(cache_dir),
-            service_address=address,
+            service_address=_service_address(strategy, request),
         )
         return draw(strategy, data, options, epochs)
 
     return drawn
+
+
+def _service_address(strategy, request):
+    """A one-worker tf.data service for a strategy that needs one (started once per session), else None."""
+    return request.getfixturevalue("one_worker_service") if strategy.needs_service else None
 
 
 def orders(data, epochs) -> list:
@@ -88,3 +96,14 @@ def test_the_preprocessing_cost_changes_no_integer_and_no_order(name, epochs_of)
     for (x, y), (x2, y2) in zip(plain, costly):
         np.testing.assert_array_equal(x, x2)
         np.testing.assert_array_equal(y, y2)
+
+
+@pytest.mark.parametrize("name", TOKENIZING)
+def test_a_tokenizing_strategy_gives_the_offline_integers_of_tricky_text(name, online_data, request):
+    strategy = registry.get(name)
+    options = FeedOptions(batch_size=BATCH, seed=SEED, service_address=_service_address(strategy, request))
+    for epoch in draw(strategy, online_data, options, epochs=2):
+        labels = np.concatenate([y for _, y in epoch])  # online_data's labels are the examples' ids
+        assert sorted(labels) == list(range(online_data.num_train))
+        for x, y in epoch:
+            np.testing.assert_array_equal(x, online_data.x_train[y])

@@ -1,10 +1,10 @@
 """tfdata-autotune-off: what is special about it (the promises are in test_strategy_contract.py)."""
 
-from inputs.registry import STRATEGIES
-from study.config import FeedOptions
+from inputs import registry
+from inputs.options import FeedOptions
 from tests import strategy_checks as checks
 
-STRATEGY = STRATEGIES["tfdata-autotune-off"]
+STRATEGY = registry.get("tfdata-autotune-off")
 
 
 def test_autotuning_is_off():

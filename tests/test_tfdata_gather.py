@@ -2,12 +2,12 @@
 Its promises (each example once per epoch, the final partial batch, new seeded orders) are in
 test_strategy_contract.py."""
 
-from inputs.registry import STRATEGIES
-from study.config import FeedOptions
+from inputs import registry
+from inputs.options import FeedOptions
 from tests import strategy_checks as checks
 from tests.test_tfdata_repeat import count_fit_iterators
 
-STRATEGY = STRATEGIES["tfdata-gather"]
+STRATEGY = registry.get("tfdata-gather")
 
 
 def test_fit_keeps_one_iterator_for_all_epochs():

@@ -1,5 +1,6 @@
-"""tfdata-online and inputs.text's tf.strings rule: exactly the Python rule's integers, on tricky text too
-(the promises are in test_strategy_contract.py)."""
+"""inputs.text's tf.strings rule, which tfdata-online (and every tf.data strategy tokenizing text) applies:
+exactly the Python rule's integers, on every character that could separate words. The promises, and the
+offline integers on tricky text through the strategy itself, are in test_strategy_contract.py."""
 
 import os
 
@@ -11,8 +12,6 @@ import numpy as np
 
 from inputs import corpus, text
 from inputs.text import tf_tokenize_batch_fn
-from inputs.tfdata_online import online_dataset
-from study.config import FeedOptions
 
 
 def tf_ids(texts, vocabulary, sequence_length=80):
@@ -52,14 +51,3 @@ def test_keeps_the_last_tokens_and_pads_on_the_left():
     expected = [[3, 4, 1], [0, 0, 3], [0, 0, 0], [4, 4, 4]]
     np.testing.assert_array_equal(tf_ids(texts, vocabulary, sequence_length=3), expected)
     np.testing.assert_array_equal(python_ids(texts, vocabulary, sequence_length=3), expected)
-
-
-def test_online_dataset_is_one_epoch_per_iteration_on_tricky_text(online_data):
-    dataset = online_dataset(online_data, FeedOptions(batch_size=16, seed=0, preprocess_cost_us=5))
-    epochs = [[(x.numpy(), y.numpy()) for x, y in dataset] for _ in range(2)]
-    for epoch in epochs:
-        ids = np.concatenate([y for _, y in epoch])
-        assert sorted(ids) == list(range(online_data.num_train))
-        for x, y in epoch:
-            np.testing.assert_array_equal(x, online_data.x_train[y])
-    assert not np.array_equal(epochs[0][0][1], epochs[1][0][1])

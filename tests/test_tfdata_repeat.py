@@ -1,11 +1,11 @@
 """tfdata-repeat: fit keeps one iterator for all epochs (the point of the strategy); its promises, which hold
 across epochs although fit never makes a second iterator, are in test_strategy_contract.py."""
 
-from inputs.registry import STRATEGIES
-from study.config import FeedOptions
+from inputs import registry
+from inputs.options import FeedOptions
 from tests import strategy_checks as checks
 
-STRATEGY = STRATEGIES["tfdata-repeat"]
+STRATEGY = registry.get("tfdata-repeat")
 
 
 def test_fit_keeps_one_iterator_for_all_epochs():
@@ -13,8 +13,8 @@ def test_fit_keeps_one_iterator_for_all_epochs():
 
 
 def test_plain_tfdata_gets_a_new_iterator_each_epoch():
-    # What tfdata-repeat avoids; if Keras stops doing this, the strategy (and the README) need a second look.
-    assert count_fit_iterators(STRATEGIES["tfdata"]) == 3
+    # What tfdata-repeat avoids; if Keras stops doing this, the strategy (and docs/EPOCH_BOUNDARIES.md) need a second look.
+    assert count_fit_iterators(registry.get("tfdata")) == 3
 
 
 def count_fit_iterators(strategy, epochs=3):

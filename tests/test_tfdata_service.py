@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from inputs import text
+from inputs.options import FeedOptions
 from inputs.service import ServiceError, local_cluster
 from inputs.tfdata_service import TfDataServiceStrategy
-from study.config import FeedOptions
 from tests.conftest import online_prepared
 from tests.strategy_checks import draw
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from inputs import corpus
-from inputs.corpus.records import StudyImdb, StudyImdbConfig, prepared_builder
-from inputs.tfrecord import TfRecordStrategy, records_dir
-from study.config import FeedOptions
+from inputs.corpus.records import StudyImdb, StudyImdbConfig, prepared_builder, records_dir
+from inputs.options import FeedOptions
+from inputs.tfrecord import TfRecordStrategy
 from tests.conftest import SMALL_SPLIT
 from tests.strategy_checks import draw, example_ids
 

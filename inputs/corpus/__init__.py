@@ -3,7 +3,6 @@ TFRecord shards (`records`, which loads TensorFlow Datasets: import it only wher
 
 from inputs.corpus.prepare import (
     CACHE_FORMAT,
-    DataError,
     DataSettings,
     PreparedData,
     build_vocabulary,
@@ -12,6 +11,7 @@ from inputs.corpus.prepare import (
     prepare,
     stratified_split,
 )
+from inputs.errors import DataError
 
 __all__ = [
     "CACHE_FORMAT", "DataError", "DataSettings", "PreparedData", "build_vocabulary", "default_cache_dir",

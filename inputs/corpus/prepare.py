@@ -20,14 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from inputs.corpus.sources import load as load_source
+from inputs.errors import DataError
 from inputs.text import FIRST_WORD_ID, encode, encode_texts, tokenize, word_index
 
 # Bump when the tokenization rule or the cache layout changes: old caches are then rebuilt, not reused.
 CACHE_FORMAT = 2
-
-
-class DataError(Exception):
-    """A data source is missing or unreadable; the message says what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,9 +98,7 @@ def build_vocabulary(token_lists, vocab_size: int) -> tuple[str, ...]:
 
 def load_corpus(source: str) -> tuple[list[str], np.ndarray]:
     """Raw texts and labels of a source (inputs.corpus.sources)."""
-    from inputs.corpus import sources
-
-    return sources.load(source)
+    return load_source(source)
 
 
 def stratified_split(labels: np.ndarray, train_size: int, validation_size: int, seed: int):

@@ -6,17 +6,51 @@ split holds exactly the reviews of `PreparedData.x_train`, in the same order; `v
 
 Examples are keyed by their position and written with `disable_shuffling`, so the stored order is x_train's:
 `train[:n]` is then the same subset as `PreparedData.limited(n)`. Readers shuffle when reading instead.
-One builder config per split setting, in `<data_dir>/study_imdb/<config>/<version>/`.
+One builder config per split setting, in `<data_dir>/study_imdb/<config>/<version>/` (`records_dir`).
+`verify_shards` reads every shard through once; `checked_builder` rebuilds damaged ones. The `tfrecord`
+strategy reads the records; nothing here knows of it.
 Importing this module loads TensorFlow Datasets: strategies import it inside their methods.
 """
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import tensorflow_datasets as tfds
 
 from inputs import corpus
 
 NUM_SHARDS = 16  # ~2 MB each for the 20,000 training reviews: enough files for shuffling and parallel reads
+
+
+def records_dir(cache_dir: str | None) -> Path:
+    return (Path(cache_dir) if cache_dir else corpus.default_cache_dir()) / "tfds"
+
+
+def verify_shards(split_info) -> None:
+    """Every shard exists and holds the number of intact records TFDS recorded, or a DataError naming it."""
+    import tensorflow as tf
+
+    @tf.function  # traced once for all shards; reading checks every record's CRC
+    def count_records(path):
+        return tf.data.TFRecordDataset(path).reduce(tf.constant(0, tf.int64), lambda total, _: total + 1)
+
+    for path, expected in zip(split_info.filepaths, split_info.shard_lengths):
+        remedy = f"delete {Path(path).parent} and the records are rebuilt on the next run"
+        if not Path(path).is_file():
+            raise corpus.DataError(f"TFRecord shard {path} is missing: {remedy}")
+        try:
+            count = int(count_records(tf.constant(str(path))))
+        except tf.errors.DataLossError as error:
+            # TensorFlow wraps the reader's finding ("corrupted record at 12") in op and graph names.
+            finding = re.search(r"(corrupted|truncated) record at \d+", error.message)
+            detail = finding.group(0) if finding else error.message
+            raise corpus.DataError(f"TFRecord shard {path} is damaged ({detail}): {remedy}") from None
+        if count != expected:
+            raise corpus.DataError(
+                f"TFRecord shard {path} holds {count} records, not the {expected} written: {remedy}"
+            )
 
 
 class StudyImdbConfig(tfds.core.BuilderConfig):
@@ -82,8 +116,6 @@ def checked_builder(settings: corpus.DataSettings, data_dir) -> StudyImdb:
     missing shards are deleted and written again, once; still damaged, a DataError names the shard."""
     import shutil
 
-    from inputs.tfrecord import verify_shards
-
     builder = prepared_builder(settings, data_dir)
     try:
         verify_shards(builder.info.splits["train"])
@@ -96,13 +128,11 @@ def checked_builder(settings: corpus.DataSettings, data_dir) -> StudyImdb:
 
 
 def main(argv=None) -> int:
-    """run_study.py's check before any trial, in a process of its own, argument `{"settings": {<DataSettings>},
+    """The tfrecord strategy's `prepare`, in a process of its own before any trial, argument `{"settings": {<DataSettings>},
     "cache_dir": ...}` (run with -c, not -m: TFDS finds a builder's files through its module's name); a problem
     is one line on stderr and exit status 2."""
     import json
     import sys
-
-    from inputs.tfrecord import records_dir
 
     spec = json.loads((argv or sys.argv[1:])[0])
     settings = corpus.DataSettings(**spec["settings"])

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from inputs.corpus.prepare import DataError
+from inputs.errors import DataError
 
 
 def load(source: str) -> tuple[list[str], np.ndarray]:
-    loaders = {"embedded": load_embedded, "tfds": load_tfds, "keras": load_keras}
-    if source not in loaders:
-        raise DataError(f"unknown dataset {source!r}: choose embedded, tfds or keras")
-    return loaders[source]()
+    if source not in LOADERS:
+        raise DataError(f"unknown dataset {source!r}: choose {', '.join(SOURCES[:-1])} or {SOURCES[-1]}")
+    return LOADERS[source]()
 
 
 def embedded_csv_path() -> Path:
@@ -101,3 +100,7 @@ def load_keras(datasets_dir=None) -> tuple[list[str], np.ndarray]:
         raise DataError(f"cannot read the keras IMDB copy in {directory}: {error}") from error
     texts = [" ".join(word_of[rank] for rank in sequence if rank in word_of) for sequence in sequences]
     return texts, np.asarray(labels, dtype=np.int32)
+
+
+LOADERS = {"embedded": load_embedded, "tfds": load_tfds, "keras": load_keras}
+SOURCES = tuple(LOADERS)  # the names --dataset takes

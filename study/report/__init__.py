@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from study import analysis
+from study import analysis, schema
 from study.report import plots as draw
 from study.report.summary import write_failures_summary, write_summary
 from study.results_files import ResultsError
@@ -23,18 +23,17 @@ def build(out: Path) -> list[Path]:
     result = analysis.analyse_study(study)
     order = result.strategy_order()
     full = analysis.FullSetting.of(config)
-    plots = [
-        draw.plot_full_epoch(result.findings, order, config, max(full.steps.values()), out / "full_epoch.png"),
-        draw.plot_epoch_time(results, order, config, out / "epoch_time.png"),
-        draw.plot_boundaries(result.findings, order, config, out / "boundaries.png"),
-        draw.plot_step_time(study.steps, order, config, out / "step_time.png"),
-        draw.plot_throughput(result.findings, order, config, out / "throughput.png"),
-        draw.plot_resources(ok, order, config, out / "resources.png"),
-        draw.plot_accuracy(ok, order, config, out / "accuracy.png"),
-        draw.plot_timeline(results, order, config, out / "timeline.png"),
-    ]
-    if config.sweep:
-        plots.append(draw.plot_scaling(result.findings, order, config, out / "scaling.png"))
-        if config.sweep[0] == "scale":
-            plots.append(draw.plot_memory_scaling(ok, order, config, out / "memory_scaling.png"))
+    draws = {
+        schema.FULL_EPOCH_PLOT: lambda path: draw.plot_full_epoch(result.findings, order, config, max(full.steps.values()), path),
+        schema.EPOCH_TIME_PLOT: lambda path: draw.plot_epoch_time(results, order, config, path),
+        schema.BOUNDARIES_PLOT: lambda path: draw.plot_boundaries(result.findings, order, config, path),
+        schema.STEP_TIME_PLOT: lambda path: draw.plot_step_time(study.steps, order, config, path),
+        schema.THROUGHPUT_PLOT: lambda path: draw.plot_throughput(result.findings, order, config, path),
+        schema.RESOURCES_PLOT: lambda path: draw.plot_resources(ok, order, config, path),
+        schema.ACCURACY_PLOT: lambda path: draw.plot_accuracy(ok, order, config, path),
+        schema.TIMELINE_PLOT: lambda path: draw.plot_timeline(results, order, config, path),
+        schema.SCALING_PLOT: lambda path: draw.plot_scaling(result.findings, order, config, path),
+        schema.MEMORY_SCALING_PLOT: lambda path: draw.plot_memory_scaling(ok, order, config, path),
+    }
+    plots = [draws[name](out / name) for name in schema.plots_drawn(config.sweep[0] if config.sweep else None)]
     return plots + [write_summary(out, study, result, plots, order)]

@@ -25,7 +25,7 @@ def _ratio_cell(comparison) -> str:
     return f"{r.estimate:.3f} {interval}"
 
 
-ANSWERING_PLOT = "full_epoch"
+ANSWERING_PLOT = Path(schema.PLOTS[0]).stem  # the first plot answers the question
 ANSWERING_CAPTION = "the full-size steady epoch per strategy: time in steps and at the boundary, with its 95% interval"
 ANSWERING_LEGEND = (
     "*The epoch you train, per strategy (lower is faster): blue is the time in training steps (the full epoch's steps "
