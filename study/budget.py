@@ -32,10 +32,9 @@ SAFETY_SHARE = 0.10  # of the budget, kept back for the machine's drift and the 
 # (reports/reference: 0.06-0.11 across strategies); the planner's prior for the precision it prints, replaced
 # by the study's own spread once blocks are measured.
 PRIOR_SPREAD = 0.08
-# With shortened epochs every trial whose fit makes a new iterator each epoch also probes the boundary at full age
-# (study/boundary_probe.py): it draws one full epoch with no model (a second or a few) before it reports, then holds
-# its iterator in the background. Set aside per trial, and at the end for the last probes: a full epoch's hold plus
-# the wait for destroying the iterator.
+# With shortened epochs every trial also probes the boundary at full age (study/boundary_probe.py): it draws one full
+# epoch with no model (a second or a few) before it reports, then holds its iterator in the background. Set aside
+# per trial, and at the end for the last probes: a full epoch's hold plus the wait for destroying the iterator.
 PROBE_SECONDS = 3.0
 PROBE_END_SECONDS = 30.0
 
@@ -82,10 +81,11 @@ class Plan:
             line += " Cut against the full setting: " + "; ".join(self.cuts) + "."
         if self.probe_end_seconds:
             line += (
-                f" The boundary of the full-size epoch is probed at its real age: each trial whose fit makes a new "
-                f"iterator per epoch draws one full epoch without the model (about {PROBE_SECONDS:.0f} s set aside per "
-                f"trial) and holds the used iterator, idle, in the background; the study waits up to about "
-                f"{self.probe_end_seconds:.0f} s at its end for the last ones."
+                f" The boundary of the full-size epoch is probed at its real age: each trial draws one full epoch "
+                f"without the model (about {PROBE_SECONDS:.0f} s set aside per trial) and holds the used iterator, "
+                f"idle, in the background until it is as old as a full epoch, then destroys it where fit would (at an "
+                f"epoch boundary, or when fit ends); the study waits up to about {self.probe_end_seconds:.0f} s at its "
+                "end for the last ones."
             )
         if self.total_seconds > self.budget_seconds:
             line += (

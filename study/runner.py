@@ -313,8 +313,8 @@ def _plan_line(config: StudyConfig, plan: list[Trial], todo: int, examples: int)
         f"Planned {len(plan)} trials ({todo} to run): {strategies} + {schema.COMPUTE_BOUND} in {config.repeats} "
         f"blocks{sweep}; {config.epochs} epochs of {steps:,} steps ({examples:,} examples, batch {config.batch_size}) "
         f"each, model {config.model}. Each trial runs in a fresh process."
-        + (" Epochs are shorter than the full one, so each trial whose fit makes a new iterator per epoch also probes "
-           "that boundary at a full epoch's age, holding its used iterator idle in the background."
+        + (" Epochs are shorter than the full one, so each trial also probes the destruction of its used iterator "
+           "at a full epoch's age, holding it idle in the background."
            if config.epochs_shortened else "")
     )
 
@@ -464,8 +464,8 @@ def _run_locked(config: StudyConfig, echo, started: float | None) -> int:
         echo(f"Resuming: {len(done)} finished trials kept, {len(todo)} to run.")
     progress = Progress(config, len(plan), echo)
     progress.finished_trials = len(plan) - len(todo)
-    # Shortened epochs: each trial whose fit makes a new iterator per epoch also probes one boundary at the full
-    # epoch's age (study/boundary_probe.py), holding its iterator in the background while the next trial runs.
+    # Shortened epochs: each trial also probes, at the full epoch's age, the destruction of its used iterator where
+    # its fit does it (study/boundary_probe.py), holding the iterator in the background while the next trial runs.
     holders = HeldTrials(lambda trial, done, event: _save_boundary(out, trial, done, event), PROTOCOL_PREFIX)
     probing = holders if config.epochs_shortened else None
     failures, block_seconds, blocks_run = 0, [], 0

@@ -126,7 +126,7 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     validation = model.evaluate(
         prepared.x_val, prepared.y_val, batch_size=EVALUATION_BATCH_SIZE, verbose=0, return_dict=True
     )
-    pipeline = {} if strategy is registry.COMPUTE_BOUND else measure_pipeline(strategy, prepared, options)
+    pipeline = measure_pipeline(strategy, prepared, options)
     new_iterator_each_epoch = boundary_probe.makes_new_iterator_each_epoch(fit_arguments)
     probe, holding_seconds = None, None
     # Not with a tf.data service: the runner stops the trial's local servers once it has reported, and the held
