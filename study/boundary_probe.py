@@ -1,23 +1,22 @@
 """Inside a trial: one epoch boundary at the age of the user's real epoch, without training that epoch.
 
-Keras' fit on a finite dataset (no `steps_per_epoch`) builds the next epoch's input iterator when an epoch's last
-batch is drawn and drops the used one (keras/src/trainers/epoch_iterator.py); with `steps_per_epoch` it keeps
-one iterator for all of fit. Destroying a used tf.data iterator can wait, idle, for tf.data's autotune thread,
-and how long depends on how old the iterator is (benchmarks/iterator_teardown.py). A budgeted study trains
-shortened epochs, so its own boundaries happen at the wrong age. This probe measures one at the right age:
+Keras' fit on a finite dataset (no `steps_per_epoch`) makes the next epoch's input iterator when an epoch's last
+batch is drawn, and the used one is destroyed when the next epoch's first step replaces it (fit's loop variable
+holds it until then; keras/src/trainers/epoch_iterator.py and backend/tensorflow/trainer.py); with
+`steps_per_epoch` fit keeps one iterator and destroys it when fit ends. Destroying a used tf.data iterator can
+wait, idle, for tf.data's autotune thread, and how long depends on how old the iterator is
+(benchmarks/iterator_teardown.py). A budgeted study trains shortened epochs, so its own boundaries happen at the
+wrong age. This probe measures one at the right age, driving Keras' own epoch iterator the way fit does:
 
-1. the strategy's pipeline is built on the whole training split, as fit gets it (Keras' own epoch iterator);
-2. one whole epoch of batches is drawn at the pipeline's own pace, with no model: a used iterator, as fit
-   leaves it;
-3. the next epoch's iterator is made and its first batch drawn, timed (what fit waits for at a boundary besides
-   the destruction, at the full data size);
-4. the used iterator is held, idle, until it is as old as a full epoch lasts (the full epoch's steps times this
-   trial's measured step time), then destroyed, timed, with the process CPU over it.
+1. the strategy's pipeline is built on the whole training split, as fit gets it;
+2. one whole epoch of batches is drawn with no model, keeping a reference to the iterator it came from, as fit's
+   loop does; when the epoch ends Keras makes the next epoch's iterator (timed with the next epoch's first batch:
+   `next_iterator_seconds`, zero work for a strategy that keeps one iterator);
+3. the used iterator is held, idle, until it is as old as a full epoch lasts (the full epoch's steps times this
+   trial's measured step time), then destroyed, timed, with the process CPU over it - at an epoch boundary, or,
+   for a strategy that keeps one iterator, as fit's teardown after a fit of one full epoch (`destroyed_at`).
 
-A strategy whose fit keeps one iterator destroys nothing between epochs, only when fit ends (its teardown): its
-probe skips step 3 and measures that teardown, after a fit of one full epoch (`destroyed_at` END_OF_FIT).
-
-Steps 1-3 run before the trial reports its results, so they never overlap another trial's measurement. Step 4
+Steps 1-2 run before the trial reports its results, so they never overlap another trial's measurement. Step 3
 may run after (the runner goes on with the next trial): an idle process holding an iterator costs the machine
 nothing measurable, and the probe records its own CPU time over the hold to show it (`hold_cpu_seconds`).
 """
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import gc
 import time
-
 
 EPOCH_BOUNDARY, END_OF_FIT = "epoch boundary", "end of fit"  # where fit destroys the used iterator (boundary.csv)
 
@@ -38,34 +36,37 @@ def makes_new_iterator_each_epoch(fit_arguments: dict) -> bool:
 
 
 class UsedIterator:
-    """Steps 1-3: a used iterator at full data size, and the next epoch's already begun; `hold_and_destroy` is
-    step 4."""
+    """Steps 1-2: a used iterator at full data size, the next epoch begun as fit begins it; `hold_and_destroy`
+    is step 3."""
 
-    def __init__(self, strategy, full_data, options, new_iterator_each_epoch: bool):
+    def __init__(self, strategy, full_data, options):
         import tensorflow as tf
         from keras.src.backend.tensorflow.trainer import TFEpochIterator  # private: keras is pinned in setup.cfg
 
         arguments = strategy.fit_arguments(full_data, options)
-        epoch_iterator = TFEpochIterator(
+        self.destroyed_at = EPOCH_BOUNDARY if makes_new_iterator_each_epoch(arguments) else END_OF_FIT
+        self._epoch_iterator = TFEpochIterator(
             distribute_strategy=tf.distribute.get_strategy(),
             x=arguments.get("x"), y=arguments.get("y"), batch_size=arguments.get("batch_size"),
             steps_per_epoch=arguments.get("steps_per_epoch"), shuffle=arguments.get("shuffle", False),
         )
-        dataset = epoch_iterator._get_iterator()  # the distributed dataset fit draws from, one iterator per epoch
-        self.steps = epoch_iterator.num_batches or -(-full_data.num_train // options.batch_size)
+        self._epoch_iterator.reset()
         self.born = time.perf_counter()
-        self._used = iter(dataset)
-        for _ in range(self.steps):
-            next(self._used)
-        self.drain_seconds = time.perf_counter() - self.born
-        self.destroyed_at = EPOCH_BOUNDARY if new_iterator_each_epoch else END_OF_FIT
-        self.next_iterator_seconds = self.next_iterator_cpu_seconds = 0.0  # fit keeps its one iterator
-        if new_iterator_each_epoch:
-            wall, cpu = time.perf_counter(), time.process_time()
-            self._next = iter(dataset)
-            next(self._next)
-            self.next_iterator_seconds = time.perf_counter() - wall
-            self.next_iterator_cpu_seconds = time.process_time() - cpu
+        self._used, self.steps = None, 0
+        with self._epoch_iterator.catch_stop_iteration():
+            for _, _, iterator in self._epoch_iterator:  # the loop of fit's train step, with no model
+                self._used = iterator  # fit's loop variable: it keeps the used iterator alive past the epoch
+                next(iterator)
+                self.steps += 1
+                last_batch, last_cpu = time.perf_counter(), time.process_time()
+        self.drain_seconds = last_batch - self.born
+        # From the epoch's last batch to the next epoch's first: Keras ends the epoch (making the next iterator, if
+        # it makes one per epoch) and begins the next, whose first batch is drawn.
+        self._next_epoch = iter(self._epoch_iterator)
+        _, _, self._next = next(self._next_epoch)
+        next(self._next)
+        self.next_iterator_seconds = time.perf_counter() - last_batch
+        self.next_iterator_cpu_seconds = time.process_time() - last_cpu
 
     def hold_and_destroy(self, age_seconds: float) -> dict:
         """Sleep until the used iterator is `age_seconds` old, then destroy it; the figures for boundary.csv."""
@@ -74,7 +75,11 @@ class UsedIterator:
         hold_cpu = time.process_time() - hold_cpu
         age = time.perf_counter() - self.born
         wall, cpu = time.perf_counter(), time.process_time()
-        del self._used  # the last reference: tf.data destroys the iterator here, as when fit drops it
+        # Fit's last reference goes: at an epoch boundary its loop variable moves on to the next epoch's iterator;
+        # at the end of fit the epoch iterator itself, which kept the one iterator, goes too.
+        self._used = None
+        if self.destroyed_at == END_OF_FIT:
+            self._next = self._next_epoch = self._epoch_iterator = None
         gc.collect()  # and here if a reference cycle kept it
         return {
             "age_seconds": age,

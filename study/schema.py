@@ -40,7 +40,7 @@ TRIAL_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "position", "status", "error", "started_at", "wall_seconds",
     "cpu_user_seconds", "cpu_system_seconds", "peak_rss_mb", "parameters", "val_loss", "val_accuracy",
     "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds",
-    "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches", "new_iterator_each_epoch",
+    "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches", "new_iterator_each_epoch", "probe_error",
 ]
 # A boundary at the full epoch's age - where fit destroys the used iterator (each epoch boundary, or the end of fit
 # for a strategy that keeps one) - the used iterator's age when destroyed and what destroying it took (wall,
@@ -72,7 +72,7 @@ INTEGER_COLUMNS = frozenset({
     "repeat", "sweep_value", "epoch", "steps", "examples", "step", "position", "parameters", "pipeline_examples",
     "pipeline_batches", "full_steps",
 })
-TEXT_COLUMNS = frozenset({"strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch", "destroyed_at"})
+TEXT_COLUMNS = frozenset({"strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch", "destroyed_at", "probe_error"})
 POSITIVE_COLUMNS = frozenset({"epoch_seconds", "repeat", "epoch", "steps", "examples", "step"})  # > 0 when present
 
 # The report's files (study.report writes exactly these; tests/test_damaged_files.py checks it). With
@@ -103,7 +103,7 @@ EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", 
 TRIAL_FIELDS = (
     "parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
     "fit_teardown_seconds", "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches",
-    "new_iterator_each_epoch",
+    "new_iterator_each_epoch", "probe_error",
 )
 
 # A trial's status in trials.csv: finished, failed (an error, a signal, a dead service), or ended by its time-out.

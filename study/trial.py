@@ -129,12 +129,17 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     pipeline = measure_pipeline(strategy, prepared, options)
     new_iterator_each_epoch = boundary_probe.makes_new_iterator_each_epoch(fit_arguments)
     probe, holding_seconds = None, None
+    probe_error = None
     # Not with a tf.data service: the runner stops the trial's local servers once it has reported, and the held
     # iterator would be left talking to none.
     if probe_boundary and last_steps and not strategy.needs_service:
-        probe = boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options, new_iterator_each_epoch)
-        # As old as a full epoch of this trial's measured pace would make it when fit drops it.
-        holding_seconds = probe.steps * float(np.median(last_steps))
+        try:
+            probe = boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options)
+        except Exception as error:  # noqa: BLE001 - a probe that cannot run costs the trial nothing: it is named
+            probe_error = describe(error)
+        else:
+            # As old as a full epoch of this trial's measured pace would make it when fit drops it.
+            holding_seconds = probe.steps * float(np.median(last_steps))
     _emit(
         channel,
         "done",
@@ -143,6 +148,7 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
         parameters=int(model.count_params()),
         new_iterator_each_epoch=new_iterator_each_epoch,
         holding_seconds=holding_seconds,
+        probe_error=probe_error,
         **teardown,
         **pipeline,
         **(probe.figures() if probe else {}),

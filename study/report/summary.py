@@ -312,6 +312,16 @@ def _probe_table(result: analysis.Analysis) -> list[str]:
     return lines
 
 
+def _probe_errors(study: analysis.Study) -> list[str]:
+    """The strategies whose probe could not run, with why (their trials themselves are measured)."""
+    trials = study.ok_trials
+    if "probe_error" not in trials.columns:
+        return []
+    failed = trials[trials["probe_error"].notna() & (trials["probe_error"].astype(str).str.strip() != "")]
+    return ["", "Not probed (the short epochs' own boundary stands in): " + "; ".join(
+        f"`{name}` ({errors.iloc[0]})" for name, errors in failed.groupby("strategy")["probe_error"])] if len(failed) else []
+
+
 def _boundary_table(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     lines = [
         "| strategy | steady epoch s | in steps s | before first step s | after last step s | largest wait s "
@@ -463,7 +473,7 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
               "here. *CPU per step above the limit* is the process CPU per training step minus the limit's in the same "
               "block; *pipeline alone* is the strategy's pipeline drawn with no model.", ""]
     lines += _full_epoch_table(result)
-    probes = _probe_table(result)
+    probes = _probe_table(result) + _probe_errors(study)
     if probes:
         lines += ["", "## The boundary at a full epoch's age", "",
                   "Each probe held a used iterator, idle, until it was as old as a full epoch of its trial's pace, then "
