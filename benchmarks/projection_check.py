@@ -5,7 +5,8 @@ Reads two finished study folders (nothing is trained): one with shortened epochs
 whose full-size epoch is projected (study/projection.py), and one that trained full-size epochs. Per strategy
 both ran, it prints the projected epoch (median over blocks, 95% interval, and the range of the blocks'
 projections) beside the full-size study's measured steady epochs (median, 95% interval, every value), split into
-time in steps and time at the boundary, and says whether the measured median lies inside the projected interval.
+time in steps (steps x steady step time) and time at the boundary (mean per epoch), and says whether the measured
+median lies inside the projected interval.
 
 Usage: python benchmarks/projection_check.py --projected runs/<budgeted> --measured reports/full-size
 """
@@ -52,8 +53,8 @@ def main() -> None:
             outside.append(strategy)
         low, high = (min(p.projected_per_block), max(p.projected_per_block)) if p.projected_per_block else (math.nan, math.nan)
         print(f"{strategy:<16} {_interval(p.projected_seconds):<34} {low:6.1f}-{high:<8.1f} {_interval(measured):<34} "
-              f"{'yes' if inside else 'NO':<7} {p.projected_steps_seconds:6.1f} / {m.boundary.in_steps_seconds:<9.1f} "
-              f"{p.full_boundary.seconds:6.2f} / {m.boundary.wait_seconds:<12.2f} "
+              f"{'yes' if inside else 'NO':<7} {p.projected_steps_seconds:6.1f} / {m.projected_steps_seconds:<9.1f} "
+              f"{p.full_boundary.seconds:6.2f} / {m.full_boundary.seconds:<12.2f} "
               + ", ".join(f"{value:.1f}" for value in epochs))
     if outside:
         print(f"outside the projected interval: {', '.join(outside)}")

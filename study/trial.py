@@ -12,6 +12,7 @@ used iterator, idle, sends one `boundary` event and exits.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import os
@@ -189,7 +190,9 @@ def main(argv=None) -> int:
         return 1
     if probed:
         # Everything is reported: end now rather than destroy the probe's other iterators at interpreter exit,
-        # which may wait for their autotune threads too and keep a finished process alive.
+        # which may wait for their autotune threads too and keep a finished process alive - after the exit hooks
+        # a strategy or a library registered (their cleanup still runs).
+        atexit._run_exitfuncs()
         sys.stderr.flush()
         os._exit(0)
     return 0

@@ -298,7 +298,7 @@ def test_ctrl_c_while_the_report_is_drawn_says_the_measurements_are_saved(tmp_pa
     def interrupted(out):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "_run_trial", lambda config, trial, position, progress: runner.TrialOutcome(
+    monkeypatch.setattr(runner, "_run_trial", lambda config, trial, position, progress, holders: runner.TrialOutcome(
         "failed", "not run", [], {}, 0.0, 0.0, 0.0, 0.0))
     monkeypatch.setattr(report, "build", interrupted)
     handlers = {number: signal.getsignal(number) for number in supervise.STOP_SIGNALS}

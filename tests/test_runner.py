@@ -1,6 +1,7 @@
 """End to end, as a user runs it: tiny data, the small model, real trial processes."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -9,11 +10,15 @@ import time
 import pandas as pd
 import pytest
 
+from study import schema
 from tests.conftest import PROJECT_ROOT, run_cli
 
 TINY = ["--model", "small", "--limit", "200", "--batch-size", "64"]
 PLUGINS = {"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:RaisesMidEpoch,tests.faulty_strategies:KilledMidEpoch,tests.faulty_strategies:HangsMidEpoch"}
-PLOTS = ["full_epoch.png", "epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png", "timeline.png"]
+PLOTS = schema.PLOTS
+# The four forms a verdict takes (study.stats.Comparison.sentence), each against `{baseline}`.
+VERDICT = (r"- {strategy} (is [0-9.]+ \(95% CI [0-9.]+-[0-9.]+\) times (faster|slower) than {baseline}"
+           r"|and {baseline} are equivalent within ±[0-9.]+%|vs {baseline}( in [a-zA-Z -]+)?: undecided: )")
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +101,18 @@ def test_report_files_and_summary_contents(study):
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# Input-pipeline study")
     assert "For the epoch you train" in summary and "compute-bound limit" in summary
-    verdicts = summary.split("## Verdicts")[1]
-    assert "95% CI" in verdicts and any(word in verdicts for word in ("undecided", "equivalent", "times faster", "times slower"))
+    # Which verdict a tiny, noisy study reaches is chance; that every comparison has one, in one of the four forms,
+    # is not: for tfdata and tfdata-repeat against arrays - the projected full-size epoch, the measured epochs, the
+    # time in steps, the CPU time - and in steps against the limit; for arrays in steps against the limit.
+    section = summary.split("## Verdicts")[1].split("\n## ")[0]
+    verdicts = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(verdicts) == 2 * 5 + 1, verdicts
+    units = ("the projected full-size epoch", "the measured epochs", "time in steps", "time in steps", "CPU time")
+    for strategy in ("tfdata", "tfdata-repeat"):
+        mine = [line for line in verdicts if line.startswith(f"- {strategy} ")]
+        assert [f" in {unit}" in line for line, unit in zip(mine, units)] == [True] * 5, mine
+        for line, baseline in zip(mine, ("arrays", "arrays", "arrays", "compute-bound", "arrays")):
+            assert re.match(VERDICT.format(strategy=re.escape(strategy), baseline=re.escape(baseline)), line), line
     for key in ("tensorflow", "keras", "numpy", "cpu_model", "logical_cores", "git_commit"):
         assert f"| {key} |" in summary
     for name in PLOTS:

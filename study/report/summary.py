@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from study import analysis, budget, projection, results_files, stats
+from study import analysis, budget, projection, results_files, schema, stats
 from study.config import StudyConfig
 from study.schema import COMPUTE_BOUND
 
