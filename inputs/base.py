@@ -52,6 +52,12 @@ class FeedStrategy:
         """The few lines of Python a user copies to feed their own `fit` this way ("" when there is no short form)."""
         return ""
 
+    def diagnostic(self, data: PreparedData, options: FeedOptions) -> tuple[str, dict[str, Any]] | None:
+        """(what it changes, fit arguments): a variant of this feed that changes one thing, measured in the same
+        trial right after the strategy's own fit, against the strategy's own arguments fitted again beside it
+        (study/trial.py). None: no diagnostic."""
+        return None
+
     def iterate_epochs(self, data: PreparedData, options: FeedOptions, epochs: int) -> Iterator[Iterator]:
         """Yields, per epoch, an iterator over the batches `model.fit` would draw, with no model at all.
 

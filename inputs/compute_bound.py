@@ -9,6 +9,7 @@ epoch's batch sizes, the partial last one included, so its epochs do exactly the
 from inputs.base import FeedStrategy, steps_per_epoch
 
 NAME = "compute-bound"
+UNKNOWN_BATCH_SIZE = "batches of unknown size"  # what the limit's diagnostic changes
 
 
 class ComputeBound(FeedStrategy):
@@ -26,3 +27,17 @@ class ComputeBound(FeedStrategy):
         # One epoch's worth of ready batches, repeated: each epoch consumes exactly one pass.
         dataset = full.concatenate(last).repeat().prefetch(1)
         return {"x": dataset, "steps_per_epoch": steps}
+
+    def diagnostic(self, data, options):
+        """The same ready batches with their batch dimension unknown - (None, 80), as `batch()` without
+        `drop_remainder` and every generator leave it - so the model's step is traced for batches of any size.
+        The difference to the limit's own steps is what the unknown size alone costs on this machine."""
+        import tensorflow as tf
+
+        arguments = self.fit_arguments(data, options)
+
+        def forget_batch_size(x, y):  # not tf.reshape(x, [-1, ...]): its shape inference works the size out again
+            relax = lambda tensor: tf.compat.v1.placeholder_with_default(tensor, [None, *tensor.shape[1:]])  # noqa: E731
+            return relax(x), relax(y)
+
+        return UNKNOWN_BATCH_SIZE, dict(arguments, x=arguments["x"].map(forget_batch_size))

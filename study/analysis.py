@@ -29,6 +29,9 @@ INPUT_BOUND = "input-bound"  # the pipeline alone delivers fewer examples per se
 SHARING_CPU = "slowed by sharing the CPU"  # fast enough alone, yet its steps are slower than the limit's
 WAITS_AT_BOUNDARY = "waits at the boundary"  # the full-size epoch's boundary is a noticeable share of it
 UNDECIDED_STEPS = "steps not yet told from the limit's"  # its per-step verdict against the limit is undecided
+# Its step is traced for batches of unknown size, and the limit's diagnostic (the limit's own batches, their size
+# made unknown: inputs/compute_bound.py) steps decidedly slower than the limit in the same blocks.
+UNKNOWN_BATCH = "slowed by batches of unknown size"
 BOUNDARY_SHARE = 0.02  # a full-size boundary over this share of the projected epoch (and over 1 s) is a cause
 
 
@@ -104,6 +107,30 @@ class Finding:
     causes: tuple = ()
     pipeline_cpu_ms_per_batch: float = math.nan  # the pipeline alone: its own CPU work per batch (median of trials)
     extra_cpu_ms_per_step: float = math.nan  # CPU per training step above the limit's, in the same blocks (median)
+    batch_shape: str = ""  # the input shape its training step was traced for ("?x80": any batch size)
+
+    @property
+    def unknown_batch_size(self) -> bool:
+        return is_unknown_batch_size(self.batch_shape)
+
+
+def is_unknown_batch_size(batch_shape: str) -> bool:
+    """Every trace of the step took batches of any size ("?x80"; "32x80 ?x80": a partial last batch retraced it)."""
+    return bool(batch_shape) and all(shape.startswith("?") for shape in batch_shape.split())
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnostic:
+    """The limit's diagnostic at one swept value: its steps with one thing changed, against its own arguments
+    fitted again beside them in the same trial, paired over blocks."""
+
+    changes: str  # what it changes (inputs.compute_bound.UNKNOWN_BATCH_SIZE)
+    steps: stats.Comparison  # median step, changed / own
+    cpu: stats.Comparison  # CPU per step, changed / own
+
+    @property
+    def slows_steps(self) -> bool:
+        return self.steps.verdict == stats.SLOWER
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,6 +163,7 @@ class Analysis:
     baseline: str
     # sweep_value -> (the strategy to use, each alternative compared with it end to end: ratio = alternative / it)
     recommendations: dict = dataclasses.field(default_factory=dict)
+    diagnostics: dict = dataclasses.field(default_factory=dict)  # sweep_value -> the limit's Diagnostic (or None)
 
     def at(self, sweep_value) -> list:
         return [finding for finding in self.findings if schema.same_sweep_value(finding.sweep_value, sweep_value)]
@@ -232,7 +260,7 @@ def analyse(
     ok_trials = trials[trials["status"] == schema.OK]
     probes = _probe_table(boundary)
     steady = schema.steady(results)
-    findings, recommendations = [], {}
+    findings, recommendations, diagnostics = [], {}, {}
     for value in sorted(set(results["sweep_value"]), key=schema.sweep_order):
         at_value = schema.rows_at(steady, value)
         trials_at = schema.rows_at(ok_trials, value)
@@ -245,13 +273,34 @@ def analyse(
             strategy: _projected(rows, trials_at, schema.rows_at(probes, value), strategy, full_steps, shortened)
             for strategy, rows in at_value.groupby("strategy", sort=False)
         }
-        context = _Context(at_value, trials_at, blocks, model_rate, baseline, seed, statistics, projected)
+        diagnostics[value] = _diagnostic(trials_at[trials_at["strategy"] == COMPUTE_BOUND], blocks, statistics)
+        context = _Context(at_value, trials_at, blocks, model_rate, baseline, seed, statistics, projected, diagnostics[value])
         found = [_finding(strategy, value, rows, context) for strategy, rows in at_value.groupby("strategy", sort=False)]
         findings += found
         recommendations[value] = _recommend(found, context)
     findings.sort(key=lambda f: (*schema.sweep_order(f.sweep_value), _sort_seconds(f)))
     failures = trials[trials["status"] != schema.OK]
-    return Analysis(findings, failures, baseline, recommendations)
+    return Analysis(findings, failures, baseline, recommendations, diagnostics)
+
+
+def _diagnostic(limit_trials: pd.DataFrame, blocks, statistics) -> Diagnostic | None:
+    """The limit's diagnostic over the blocks whose limit trial ran it; None when none did."""
+    columns = ["diagnostic", "diagnostic_step_seconds", "diagnostic_reference_step_seconds",
+               "diagnostic_cpu_seconds_per_step", "diagnostic_reference_cpu_seconds_per_step"]
+    if not set(columns) <= set(limit_trials.columns):
+        return None
+    ran = limit_trials.dropna(subset=columns[1:])
+    ran = ran[ran["diagnostic"].astype(str).str.len() > 0]
+    if ran.empty:
+        return None
+    per_block = lambda column: [ran.loc[ran["repeat"] == block, column].to_numpy(float) for block in blocks]  # noqa: E731
+    changes = str(ran["diagnostic"].iloc[0])
+    name = f"{COMPUTE_BOUND}, {changes}"
+    return Diagnostic(
+        changes,
+        stats.compare(name, COMPUTE_BOUND, per_block(columns[1]), per_block(columns[2]), **statistics),
+        stats.compare(name, COMPUTE_BOUND, per_block(columns[3]), per_block(columns[4]), **statistics),
+    )
 
 
 def _probe_table(boundary) -> pd.DataFrame:
@@ -280,6 +329,7 @@ class _Context:
     seed: int
     statistics: dict
     projected: dict  # strategy -> (FullBoundary, its per-block projected epochs)
+    diagnostic: Diagnostic | None = None  # the limit's, at this swept value
 
     def compare(self, strategy, rows, other, column):
         return _comparison(strategy, other, rows, self.at_value, self.blocks, column, self.statistics)
@@ -331,15 +381,19 @@ def _comparison(strategy, other_name, rows, at_value, blocks, column, statistics
     )
 
 
-def _causes(strategy, pipeline_rate, model_rate, steps_vs_limit, boundary, projected_seconds) -> tuple:
+def _causes(strategy, pipeline_rate, model_rate, steps_vs_limit, boundary, projected_seconds,
+            unknown_batch_size=False, diagnostic=None) -> tuple:
     """Why a strategy's full-size epoch is longer than the limit's, each cause backed by a measurement of the
-    same study: the pipeline alone against the model's rate, its steps against the limit's (paired blocks),
-    its boundary at full age against its projected epoch."""
+    same study: the pipeline alone against the model's rate, the shape its step was traced for with the limit's
+    diagnostic (the same batches of unknown size, paired blocks), its steps against the limit's, its boundary
+    at full age against its projected epoch."""
     if strategy == COMPUTE_BOUND:
         return (AT_LIMIT,)
     causes = []
     if not (math.isnan(pipeline_rate) or math.isnan(model_rate)) and pipeline_rate < model_rate:
         causes.append(INPUT_BOUND)
+    elif unknown_batch_size and diagnostic is not None and diagnostic.slows_steps:
+        causes.append(UNKNOWN_BATCH)
     elif steps_vs_limit is not None and steps_vs_limit.verdict == stats.SLOWER:
         causes.append(SHARING_CPU)
     elif steps_vs_limit is None or steps_vs_limit.verdict == stats.UNDECIDED:
@@ -381,7 +435,9 @@ def _finding(strategy, value, rows, context: _Context) -> Finding:
     full_boundary, table = context.projected[strategy]
     projected = stats.median_interval(table["projected_seconds"], seed=context.seed)
     steps_vs_limit = compare(COMPUTE_BOUND, "steady_step_seconds")
-    causes = _causes(strategy, pipeline_rate, context.model_rate, steps_vs_limit, full_boundary, projected.estimate)
+    batch_shape = _batch_shape(strategy_trials)
+    causes = _causes(strategy, pipeline_rate, context.model_rate, steps_vs_limit, full_boundary, projected.estimate,
+                     is_unknown_batch_size(batch_shape), context.diagnostic)
     limit_rows = context.at_value[context.at_value["strategy"] == COMPUTE_BOUND]
     extra_cpu = math.nan
     if strategy != COMPUTE_BOUND and not limit_rows.empty:
@@ -412,7 +468,17 @@ def _finding(strategy, value, rows, context: _Context) -> Finding:
         causes=causes,
         pipeline_cpu_ms_per_batch=_pipeline_cpu_ms(strategy_trials),
         extra_cpu_ms_per_step=extra_cpu,
+        batch_shape=batch_shape,
     )
+
+
+def _batch_shape(strategy_trials: pd.DataFrame) -> str:
+    """The shape its trials' steps were traced for (the most common; "" before it was recorded)."""
+    if "batch_shape" not in strategy_trials.columns:
+        return ""
+    shapes = strategy_trials["batch_shape"].dropna().astype(str)
+    shapes = shapes[shapes.str.len() > 0]
+    return str(shapes.mode().iloc[0]) if len(shapes) else ""
 
 
 def _median(values) -> float:

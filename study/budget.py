@@ -71,7 +71,8 @@ class Plan:
             if self.sequential else f"{self.blocks} blocks"
         )
         line = (
-            f"Plan for a {self.budget_seconds / 60:.0f}-minute budget: {blocks} of {trials_per_block} trials, "
+            f"Plan for a {self.budget_seconds / 60:.0f}-minute budget: {blocks} of {trials_per_block} trials (the "
+            "limit's diagnostic - its batches fitted again with their size unknown - counted as one), "
             f"{self.epochs} epochs of {self.steps_per_epoch:,} steps each; about {self.trial_seconds:.0f} s per trial, "
             f"{self.block_seconds / 60:.1f} min per block, {self.total_seconds / 60:.0f} min in all. "
             f"Expected precision: differences of about {self.detectable_difference:.0%} or more decide by the last "

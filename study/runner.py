@@ -356,8 +356,10 @@ def calibrate(config: StudyConfig) -> budget.Calibration:
     if outcome.status != schema.OK:
         raise StudyError(f"the calibration trial failed ({outcome.error}); see {log_path}")
     epochs_seconds = sum(event["epoch_seconds"] for event in outcome.epochs)
+    # The limit's diagnostic (inputs/compute_bound.py) runs once per block and is planned as a trial of its own.
+    diagnostic_seconds = float(outcome.done.get("diagnostic_seconds") or 0.0)
     return budget.Calibration(
-        trial_overhead_seconds=max(outcome.wall_seconds - epochs_seconds, 0.0),
+        trial_overhead_seconds=max(outcome.wall_seconds - epochs_seconds - diagnostic_seconds, 0.0),
         step_seconds=float(np.median(outcome.epochs[-1]["step_seconds"])),
     )
 
@@ -368,7 +370,8 @@ def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:
 
     echo(f"Calibrating on this machine (one short {schema.COMPUTE_BOUND} trial) to plan a {config.budget_minutes:g}-minute study ...")
     calibration = calibrate(config)
-    trials_per_block = (len(config.strategies) + 1) * len(config.sweep_values())
+    # The strategies, the limit, and the limit's diagnostic, which costs about a trial's epochs.
+    trials_per_block = (len(config.strategies) + 2) * len(config.sweep_values())
     train_size = DataSettings().train_size * config.scale
     chosen = budget.plan(
         config.budget_minutes * 60, time.monotonic() - started, calibration, trials_per_block, train_size,

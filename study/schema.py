@@ -30,6 +30,12 @@ STUDY_FILES = (RESULTS, STEPS, TRIALS, BOUNDARY, CONFIG, ENVIRONMENT, PLAN)
 BOUNDARY_COLUMNS = (
     "before_first_step_seconds", "before_first_step_cpu_seconds", "after_last_step_seconds", "after_last_step_cpu_seconds",
 )
+# The input shape the model's step was traced for ("?x80": batch size unknown), and a strategy's diagnostic
+# (inputs.base.FeedStrategy.diagnostic): what it changes, and its steps beside the strategy's own fitted again.
+DIAGNOSTIC_COLUMNS = (
+    "batch_shape", "diagnostic", "diagnostic_step_seconds", "diagnostic_cpu_seconds_per_step",
+    "diagnostic_reference_step_seconds", "diagnostic_reference_cpu_seconds_per_step",
+)
 RESULT_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "epoch", "warmup", "started_at", "epoch_seconds",
     "cpu_seconds", "steps", "examples", "examples_per_second", "loss", "accuracy", "val_loss", "val_accuracy",
@@ -41,6 +47,7 @@ TRIAL_COLUMNS = [
     "cpu_user_seconds", "cpu_system_seconds", "peak_rss_mb", "parameters", "val_loss", "val_accuracy",
     "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds",
     "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches", "new_iterator_each_epoch", "probe_error",
+    *DIAGNOSTIC_COLUMNS,
 ]
 # A boundary at the full epoch's age - where fit destroys the used iterator (each epoch boundary, or the end of fit
 # for a strategy that keeps one) - the used iterator's age when destroyed and what destroying it took (wall,
@@ -72,7 +79,10 @@ INTEGER_COLUMNS = frozenset({
     "repeat", "sweep_value", "epoch", "steps", "examples", "step", "position", "parameters", "pipeline_examples",
     "pipeline_batches", "full_steps",
 })
-TEXT_COLUMNS = frozenset({"strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch", "destroyed_at", "probe_error"})
+TEXT_COLUMNS = frozenset({
+    "strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch", "destroyed_at", "probe_error", "batch_shape",
+    "diagnostic",
+})
 POSITIVE_COLUMNS = frozenset({"epoch_seconds", "repeat", "epoch", "steps", "examples", "step"})  # > 0 when present
 
 # The report's files (study.report writes exactly these; tests/test_damaged_files.py checks it). With
@@ -103,7 +113,7 @@ EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", 
 TRIAL_FIELDS = (
     "parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
     "fit_teardown_seconds", "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches",
-    "new_iterator_each_epoch", "probe_error",
+    "new_iterator_each_epoch", "probe_error", *DIAGNOSTIC_COLUMNS,
 )
 
 # A trial's status in trials.csv: finished, failed (an error, a signal, a dead service), or ended by its time-out.

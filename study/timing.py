@@ -113,3 +113,32 @@ class EpochTimer(keras.callbacks.Callback):
                 step_seconds=tuple(self._step_seconds),
             )
         )
+
+
+class StepClock(keras.callbacks.Callback):
+    """The median time and the process CPU per step of one fit's steps after its first `skip` (which may trace the
+    step again: seconds that are not the step's cost)."""
+
+    def __init__(self, skip: int = 2):
+        super().__init__()
+        self._skip = skip
+        self.step_seconds = []
+        self._cpu_start = self._cpu_end = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if len(self.step_seconds) == self._skip:
+            self._cpu_start = time.process_time()
+        self._step_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step_seconds.append(time.perf_counter() - self._step_start)
+        self._cpu_end = time.process_time()
+
+    def figures(self, prefix: str) -> dict:
+        measured = self.step_seconds[self._skip:]
+        if not measured or self._cpu_start is None:
+            return {}
+        return {
+            f"{prefix}_step_seconds": sorted(measured)[len(measured) // 2],
+            f"{prefix}_cpu_seconds_per_step": (self._cpu_end - self._cpu_start) / len(measured),
+        }

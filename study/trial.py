@@ -25,6 +25,8 @@ import traceback
 import numpy as np
 
 PROTOCOL_PREFIX = "@study "
+# A strategy's diagnostic (FeedStrategy.diagnostic) needs epochs of at least this many steps to time a step.
+MIN_DIAGNOSTIC_STEPS = 8
 # Validation is a check that every strategy trained the same model, not a measurement: large batches make it
 # take seconds instead of most of a short trial (the LSTM's per-batch cost dominates at batch 32 on a CPU).
 EVALUATION_BATCH_SIZE = 1024
@@ -81,6 +83,45 @@ def measure_pipeline(strategy, prepared, options) -> dict:
     }
 
 
+def traced_batch_shape(model) -> str:
+    """The input shape the model's training step was traced for, as "32x80" ("?x80": batches of unknown size,
+    the batch dimension left open); "" when it cannot be read.
+
+    Keras 3's TensorFlow trainer keeps its tf.function (`multi_step_on_iterator`) in the closure of
+    `model.train_function`; each of its traces takes the input iterator, whose spec holds the batch's shape."""
+    try:
+        functions = [cell.cell_contents for cell in model.train_function.__closure__ or ()
+                     if hasattr(cell.cell_contents, "_list_all_concrete_functions")]
+        shapes = set()
+        for function in functions:
+            for concrete in function._list_all_concrete_functions():
+                for spec in concrete.structured_input_signature[0]:
+                    element = getattr(spec, "element_spec", None) or spec._element_spec  # IteratorSpec: private
+                    features = element[0] if isinstance(element, tuple) else element
+                    shapes.add("x".join("?" if size is None else str(size) for size in features.shape))
+        return " ".join(sorted(shapes))
+    except Exception:  # noqa: BLE001 - private structure of Keras and TensorFlow; a figure we cannot read is blank
+        return ""
+
+
+def measure_diagnostic(model, strategy, prepared, options) -> dict:
+    """The strategy's diagnostic variant fitted for one epoch, then its own arguments again beside it, with the
+    median step and CPU per step of each (study/timing.StepClock); {} when it has none."""
+    from study.timing import StepClock
+
+    found = strategy.diagnostic(prepared, options)
+    if found is None:
+        return {}
+    label, changed = found
+    started = time.perf_counter()
+    figures = {"diagnostic": label}
+    for prefix, arguments in (("diagnostic", changed), ("diagnostic_reference", strategy.fit_arguments(prepared, options))):
+        clock = StepClock()
+        model.fit(**arguments, epochs=1, verbose=0, callbacks=[clock])
+        figures.update(clock.figures(prefix))
+    return {**figures, "diagnostic_seconds": time.perf_counter() - started}
+
+
 def own_usage() -> dict:
     """This process' CPU time and peak memory so far, its finished children included (what os.wait4 reports
     when it ends), for a trial the runner does not wait for because it goes on holding an iterator."""
@@ -124,9 +165,12 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
         "fit_teardown_seconds": time.perf_counter() - last_wall,
         "fit_teardown_cpu_seconds": time.process_time() - last_cpu,
     }
+    batch_shape = traced_batch_shape(model)
     validation = model.evaluate(
         prepared.x_val, prepared.y_val, batch_size=EVALUATION_BATCH_SIZE, verbose=0, return_dict=True
     )
+    # After the evaluation: the diagnostic trains the model on, and validation checks the study's training only.
+    diagnostic = measure_diagnostic(model, strategy, prepared, options) if len(last_steps) >= MIN_DIAGNOSTIC_STEPS else {}
     pipeline = measure_pipeline(strategy, prepared, options)
     new_iterator_each_epoch = boundary_probe.makes_new_iterator_each_epoch(fit_arguments)
     probe, holding_seconds = None, None
@@ -150,6 +194,8 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
         new_iterator_each_epoch=new_iterator_each_epoch,
         holding_seconds=holding_seconds,
         probe_error=probe_error,
+        batch_shape=batch_shape,
+        **diagnostic,
         **teardown,
         **pipeline,
         **(probe.figures() if probe else {}),

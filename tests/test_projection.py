@@ -136,3 +136,45 @@ def test_without_probes_a_shortened_study_says_so():
     arrays = next(f for f in result.findings if f.strategy == "arrays")
     assert arrays.full_boundary.source == projection.NOT_PROBED
     assert not math.isnan(arrays.projected_seconds.estimate)
+
+
+def with_batch_shapes(trials, shapes, diagnostic=None):
+    """The trials with the shape each strategy's step was traced for, and the limit's diagnostic per block:
+    (its steps with batches of unknown size, its own beside them) in seconds per step."""
+    trials = trials.assign(batch_shape=trials["strategy"].map(shapes))
+    if diagnostic is not None:
+        limit = trials["strategy"] == "compute-bound"
+        changed, own = diagnostic
+        trials["diagnostic"] = trials["diagnostic"].astype(object)
+        trials.loc[limit, "diagnostic"] = "batches of unknown size"
+        trials.loc[limit, "diagnostic_step_seconds"] = [changed * (1 + 0.01 * b) for b in range(int(limit.sum()))]
+        trials.loc[limit, "diagnostic_reference_step_seconds"] = [own * (1 + 0.01 * b) for b in range(int(limit.sum()))]
+        trials.loc[limit, "diagnostic_cpu_seconds_per_step"] = 2 * changed
+        trials.loc[limit, "diagnostic_reference_cpu_seconds_per_step"] = 2 * own
+    return trials
+
+
+SHAPES = {"arrays": "32x80", "tfdata-gather": "32x80", "tfdata": "?x80", "slow-pipeline": "?x80", "compute-bound": "32x80"}
+
+
+def test_a_step_traced_for_any_batch_size_is_the_cause_when_the_limits_diagnostic_shows_it_costs():
+    results, steps, trials, probes = synthetic()
+    # The limit's own batches, their size unknown, step 10% slower than beside them at their static size.
+    trials = with_batch_shapes(trials, SHAPES, diagnostic=(0.110, 0.100))
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    findings = {f.strategy: f for f in result.findings}
+    diagnostic = result.diagnostics[None]
+    assert diagnostic.steps.verdict == "slower" and diagnostic.steps.ratio.estimate == pytest.approx(1.1, rel=1e-6)
+    assert findings["tfdata"].unknown_batch_size and findings["tfdata"].causes == (analysis.UNKNOWN_BATCH,)
+    # Static batches that step like the limit stay at the limit; an input-bound feed stays input-bound.
+    assert findings["tfdata-gather"].causes == (analysis.AT_LIMIT,)
+    assert findings["slow-pipeline"].causes == (analysis.INPUT_BOUND,)
+
+
+def test_without_a_costly_diagnostic_the_unknown_size_is_not_blamed():
+    results, steps, trials, probes = synthetic()
+    for diagnostic in (None, (0.100, 0.100)):  # not measured; measured and costing nothing
+        shaped = with_batch_shapes(trials, SHAPES, diagnostic=diagnostic)
+        result = analysis.analyse(results, shaped, "arrays", steps=steps, boundary=probes, full=FULL)
+        tfdata = next(f for f in result.findings if f.strategy == "tfdata")
+        assert tfdata.batch_shape == "?x80" and tfdata.causes == (analysis.SHARING_CPU,)

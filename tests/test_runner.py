@@ -228,3 +228,21 @@ def test_a_budgeted_study_calibrates_plans_and_says_how_it_ended(tmp_path):
     assert plan["ending"]["blocks_run"] == 4 and plan["calibration"]["step_seconds"] > 0
     summary = (out / "summary.md").read_text()
     assert "## Plan and budget" in summary and "The study ran 4 blocks and stopped because every verdict decided" in summary
+
+
+def test_the_limits_trial_measures_what_batches_of_unknown_size_cost_and_each_trial_its_traced_shape(tmp_path):
+    # 10 steps per epoch: enough for the limit's diagnostic (study/trial.py, MIN_DIAGNOSTIC_STEPS).
+    result = run_cli("--strategies", "tfdata", "--repeats", "1", "--epochs", "2", "--model", "small", "--limit", "640",
+                     "--batch-size", "64", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    trials = pd.read_csv(tmp_path / "trials.csv").set_index("strategy")
+    # batch() without drop_remainder leaves the batch dimension open; the limit's ready batches have it.
+    assert trials.loc["tfdata", "batch_shape"] == "?x80" and trials.loc["compute-bound", "batch_shape"] == "64x80"
+    limit = trials.loc["compute-bound"]
+    assert limit["diagnostic"] == "batches of unknown size"
+    for column in ("diagnostic_step_seconds", "diagnostic_reference_step_seconds", "diagnostic_cpu_seconds_per_step",
+                   "diagnostic_reference_cpu_seconds_per_step"):
+        assert limit[column] > 0
+    assert pd.isna(trials.loc["tfdata", "diagnostic"])
+    summary = (tmp_path / "summary.md").read_text()
+    assert "Diagnostic, in every block's compute-bound trial" in summary and "| ?x80 |" in summary

@@ -64,7 +64,7 @@ def _answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], 
         recommendation = " " + _recommendation(recommended, base, findings) if recommended is not None else ""
         head.append(opening + recommendation + " " + _per_step_sentence(findings, base))
         boundary = _boundary_sentence(findings)
-        details += ([where + boundary] if boundary else []) + _why_lines(result.at(value), where)
+        details += ([where + boundary] if boundary else []) + _why_lines(result.at(value), where, result.diagnostics.get(value))
     if len(result.failures):
         head.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
     return head, details
@@ -177,20 +177,35 @@ def _teardown_sentence(findings) -> str:
                 f"{f.full_boundary.teardown_probes} waited)" for f in probed) + ".")
 
 
-def _why_lines(findings, where: str = "") -> list[str]:
-    """One line per strategy slower than the limit: the measured cause and what to change."""
-    lines = []
+def _why_lines(findings, where: str = "", diagnostic=None) -> list[str]:
+    """One line per strategy slower than the limit: the measured cause and what to change; first, what the
+    limit's diagnostic measured, which the causes cite."""
+    lines = [_diagnostic_line(diagnostic, findings)] if diagnostic is not None else []
     for f in findings:
         if f.strategy == COMPUTE_BOUND or f.causes == (analysis.AT_LIMIT,):
             continue
-        lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause) for cause in f.causes) + ".")
+        lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause, diagnostic) for cause in f.causes) + ".")
     at_limit = [f for f in findings if f.strategy != COMPUTE_BOUND and f.causes == (analysis.AT_LIMIT,)]
     if at_limit:
         lines.append(f"- At the limit (steps not slower than the compute-bound limit's, no boundary wait): {_named(at_limit)}.")
     return ([f"{where}Why each strategy is slower than the compute-bound limit, measured in this study:"] + lines) if lines else []
 
 
-def _cause_words(f, cause: str) -> str:
+def _diagnostic_line(diagnostic, findings) -> str:
+    """What the unknown batch size alone costs, measured in the limit's trials, and which strategies it concerns."""
+    unknown = [f for f in findings if f.strategy != COMPUTE_BOUND and f.unknown_batch_size]
+    static = [f for f in findings if f.strategy != COMPUTE_BOUND and f.batch_shape and not f.unknown_batch_size]
+    steps, cpu = diagnostic.steps, diagnostic.cpu
+    verdict = (f"steps {_signed_percent(steps.ratio)} longer, {_signed_percent(cpu.ratio)} CPU per step"
+               if steps.blocks >= stats.MIN_BLOCKS else "too few blocks to tell")
+    return (f"- Diagnostic, in every block's {COMPUTE_BOUND} trial: its own ready batches with their size made unknown "
+            f"(the model's step traced for any batch size, as `batch()` without `drop_remainder` and every generator "
+            f"leave it), fitted beside the same batches of static size: {verdict} ({steps.verdict}, {steps.blocks} "
+            f"blocks). Steps traced for batches of unknown size: {_named(unknown) or 'none'}; of static size: "
+            f"{_named(static) or 'none'}.")
+
+
+def _cause_words(f, cause: str, diagnostic=None) -> str:
     steps = f.steps_vs_limit
     if cause == analysis.INPUT_BOUND:
         return (f"input-bound: its pipeline alone delivers {_fmt(f.pipeline_examples_per_second, 0)} examples/s, less than "
@@ -203,6 +218,14 @@ def _cause_words(f, cause: str) -> str:
     if cause == analysis.WAITS_AT_BOUNDARY:
         return (f"waits {f.full_boundary.seconds:.1f} s at each full-size epoch's boundary; give fit one iterator: end the "
                 "pipeline in `.repeat()` and pass `steps_per_epoch` (`tfdata-repeat`, `tfdata-gather`)")
+    if cause == analysis.UNKNOWN_BATCH:
+        against = (f"its steps take {_signed_percent(steps.ratio)} longer than the limit's" if steps is not None and
+                   steps.verdict == stats.SLOWER else "its steps are not yet told apart from the limit's")
+        return (f"slowed by batches of unknown size: its step is traced for {f.batch_shape}, which costs the limit "
+                f"{_signed_percent(diagnostic.steps.ratio)} per step (the diagnostic above), and {against}, although "
+                f"its pipeline alone needs only {_fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per batch; give the "
+                "batches a static size: `.batch(32, drop_remainder=True)`, or a fixed batch size in a generator's "
+                "`output_signature` (a partial last batch is then dropped)")
     if cause == analysis.UNDECIDED_STEPS:
         return "its steps are not yet told apart from the limit's (more blocks would decide)"
     return cause
@@ -265,8 +288,8 @@ def _full_epoch_table(result: analysis.Analysis) -> list[str]:
     lines = [
         f"| strategy | projected epoch s [95% CI] | in steps s | boundary s | boundary measured as | vs {base} (projected) "
         f"| per step vs {base} | per step vs limit | CPU per step above the limit ms | pipeline alone: CPU per batch ms "
-        "| why slower than the limit |",
-        "|" + "---|" * 11,
+        "| step traced for | why slower than the limit |",
+        "|" + "---|" * 12,
     ]
     for value in result.sweep_values:
         for f in result.at(value):
@@ -276,7 +299,7 @@ def _full_epoch_table(result: analysis.Analysis) -> list[str]:
                 f"| {name} | {_fmt(p.estimate)} [{_fmt(p.low)}, {_fmt(p.high)}] | {_fmt(f.projected_steps_seconds)} "
                 f"| {_fmt(f.full_boundary.seconds, 2)} | {f.full_boundary.source} | {_ratio_cell(f.projected_vs_baseline)} "
                 f"| {_ratio_cell(f.steps_vs_baseline)} | {_ratio_cell(f.steps_vs_limit)} | {_fmt(f.extra_cpu_ms_per_step, 1)} "
-                f"| {_fmt(f.pipeline_cpu_ms_per_batch, 2)} | {f.regime} |"
+                f"| {_fmt(f.pipeline_cpu_ms_per_batch, 2)} | {f.batch_shape or '-'} | {f.regime} |"
             )
     return lines
 
@@ -471,7 +494,8 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
               "the used iterator destroyed once it was as old as a full epoch lasts (study/boundary_probe.py); for one "
               "that keeps one iterator, its own epochs' boundary. Ratios are paired within blocks like every verdict "
               "here. *CPU per step above the limit* is the process CPU per training step minus the limit's in the same "
-              "block; *pipeline alone* is the strategy's pipeline drawn with no model.", ""]
+              "block; *pipeline alone* is the strategy's pipeline drawn with no model; *step traced for* is the input "
+              "shape Keras traced the training step for (`?`: any batch size).", ""]
     lines += _full_epoch_table(result)
     probes = _probe_table(result) + _probe_errors(study)
     if probes:
