@@ -2,10 +2,12 @@
 """What makes a feed's training steps slower than the compute-bound limit when its pipeline is fast enough?
 
 Each variant below feeds the same model the same 64 batches per epoch in a bare `model.fit` (no study harness: an
-epoch-level clock, plus Keras' batch hooks only to time the steps), one fresh process per variant and round, in a
-new seeded order each round. Printed per variant: the median time per training step and the CPU seconds per
-steady epoch (process CPU, all threads), the ratio of each to `arrays` paired by round with a t interval, and
-the pipeline's own CPU per batch drawn with no model. Each variant changes one thing against `tfdata`
+epoch-level clock, plus Keras' batch hooks only to time the steps): one fresh process per variant and round, in a
+new seeded order each round, or (`--in-one-process`) every variant its own model in one process, one epoch each per
+round, the rounds interleaved - seconds apart, so the machine's drift cancels out of the ratios. Printed per variant: the median time per training step and the CPU seconds per
+steady epoch (process CPU, all threads), the ratio of each to `arrays` paired by round with a t interval, the
+pipeline's own CPU per batch drawn with no model, and where the epoch's CPU went: TensorFlow's op threads
+(`tf_Compute`, the model's math) against all other threads (the Python loop, the input pipeline's own). Each variant changes one thing against `tfdata`
 (`from_tensor_slices -> shuffle -> batch -> prefetch(AUTOTUNE)`), to test one explanation:
 
 - element-level vs batch-level: `keras-array-pipeline` is the pipeline Keras builds for NumPy arrays (one
@@ -126,15 +128,31 @@ def pipeline_cpu_per_batch(arguments):  # the pipeline alone, one epoch, no mode
     return (time.process_time() - start) / (-(-n // batch) - 1)
 
 
+def compute_threads_cpu():  # CPU seconds so far of TensorFlow's op threads ("tf_Compute"), where the model's math runs
+    import os
+    total = 0.0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            stat = open(f"/proc/self/task/{tid}/stat").read()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1 : stat.rindex(")")].startswith("tf_Compute"):
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 class Clock(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
+        self.compute = compute_threads_cpu()
         self.cpu, self.steps = time.process_time(), []
     def on_train_batch_begin(self, batch, logs=None):
         self.step_start = time.perf_counter()
     def on_train_batch_end(self, batch, logs=None):
         self.steps.append(time.perf_counter() - self.step_start)
     def on_epoch_end(self, epoch, logs=None):
-        self.epoch = {"cpu_seconds": time.process_time() - self.cpu, "median_step": float(np.median(self.steps))}
+        self.epoch = {"cpu_seconds": time.process_time() - self.cpu, "median_step": float(np.median(self.steps)),
+                      "compute_threads_cpu_seconds": compute_threads_cpu() - self.compute}
 
 
 # Each variant its own model (same seed: same initial weights) and dataset, warmed up by one epoch (tracing, and
@@ -199,7 +217,8 @@ def main() -> None:
                 shown = ", ".join(f"step {1000 * e['median_step']:.1f} ms / cpu {e['cpu_seconds']:.2f} s" for e in outcome["epochs"])
                 print(f"round {round_number}: {variant:<28} {shown}", flush=True)
     print()
-    print(f"{'variant':<28} {'step ms':>8} {'step / arrays':<28} {'CPU s/epoch':>11} {'CPU / arrays':<28} pipeline alone CPU ms/batch")
+    print(f"{'variant':<28} {'step ms':>8} {'step / arrays':<28} {'CPU s/epoch':>11} {'CPU / arrays':<28} "
+          "pipeline alone CPU ms/batch   of the CPU per epoch: in TF's compute threads s / in all others s")
     for variant in variants:
         rounds = measured[variant]
         steps = [[e["median_step"] for e in r["epochs"]] for r in rounds]
@@ -211,6 +230,10 @@ def main() -> None:
         line += f"{versus(steps, base_steps):<28} {np.median(np.concatenate(cpu)):11.2f} {versus(cpu, base_cpu):<28} "
         alone = [r["pipeline_cpu_per_batch"] for r in rounds if r["pipeline_cpu_per_batch"] is not None]
         line += f"{1000 * np.median(alone):.2f}" if alone else "-"
+        compute = [e.get("compute_threads_cpu_seconds") for r in rounds for e in r["epochs"]]
+        if all(value is not None for value in compute) and compute:
+            others = [e["cpu_seconds"] - e["compute_threads_cpu_seconds"] for r in rounds for e in r["epochs"]]
+            line += f"{'':<27} {np.median(compute):.2f} / {np.median(others):.2f}"
         print(line)
 
 

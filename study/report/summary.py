@@ -64,7 +64,8 @@ def _answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], 
         recommendation = " " + _recommendation(recommended, base, findings) if recommended is not None else ""
         head.append(opening + recommendation + " " + _per_step_sentence(findings, base))
         boundary = _boundary_sentence(findings)
-        details += ([where + boundary] if boundary else []) + _why_lines(result.at(value), where, result.diagnostics.get(value))
+        why = _why_lines(result.at(value), where, result.diagnostics.get(value), config.batch_size)
+        details += ([where + boundary] if boundary else []) + why
     if len(result.failures):
         head.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
     return head, details
@@ -177,22 +178,23 @@ def _teardown_sentence(findings) -> str:
                 f"{f.full_boundary.teardown_probes} waited)" for f in probed) + ".")
 
 
-def _why_lines(findings, where: str = "", diagnostic=None) -> list[str]:
+def _why_lines(findings, where: str = "", diagnostic=None, batch_size: int = 32) -> list[str]:
     """One line per strategy slower than the limit: the measured cause and what to change; first, what the
     limit's diagnostic measured, which the causes cite."""
-    lines = [_diagnostic_line(diagnostic, findings)] if diagnostic is not None else []
+    lines = [_diagnostic_line(diagnostic, findings, batch_size)] if diagnostic is not None else []
     for f in findings:
         if f.strategy == COMPUTE_BOUND or f.causes == (analysis.AT_LIMIT,):
             continue
-        lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause, diagnostic) for cause in f.causes) + ".")
+        lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause) for cause in f.causes) + ".")
     at_limit = [f for f in findings if f.strategy != COMPUTE_BOUND and f.causes == (analysis.AT_LIMIT,)]
     if at_limit:
         lines.append(f"- At the limit (steps not slower than the compute-bound limit's, no boundary wait): {_named(at_limit)}.")
     return ([f"{where}Why each strategy is slower than the compute-bound limit, measured in this study:"] + lines) if lines else []
 
 
-def _diagnostic_line(diagnostic, findings) -> str:
-    """What the unknown batch size alone costs, measured in the limit's trials, and which strategies it concerns."""
+def _diagnostic_line(diagnostic, findings, batch_size: int) -> str:
+    """What the unknown batch size alone costs, measured in the limit's trials, which strategies it concerns, and
+    what to change."""
     unknown = [f for f in findings if f.strategy != COMPUTE_BOUND and f.unknown_batch_size]
     static = [f for f in findings if f.strategy != COMPUTE_BOUND and f.batch_shape and not f.unknown_batch_size]
     steps, cpu = diagnostic.steps, diagnostic.cpu
@@ -202,10 +204,13 @@ def _diagnostic_line(diagnostic, findings) -> str:
             f"(the model's step traced for any batch size, as `batch()` without `drop_remainder` and every generator "
             f"leave it), fitted beside the same batches of static size: {verdict} ({steps.verdict}, {steps.blocks} "
             f"blocks). Steps traced for batches of unknown size: {_named(unknown) or 'none'}; of static size: "
-            f"{_named(static) or 'none'}.")
+            f"{_named(static) or 'none'}."
+            + (f" To give batches a static size: `.batch({batch_size}, drop_remainder=True)` in tf.data, or the batch "
+               f"size in a generator's `output_signature`, e.g. `tf.TensorSpec(({batch_size}, length), tf.int32)` (a "
+               "partial last batch is then dropped)." if diagnostic.slows_steps else ""))
 
 
-def _cause_words(f, cause: str, diagnostic=None) -> str:
+def _cause_words(f, cause: str) -> str:
     steps = f.steps_vs_limit
     if cause == analysis.INPUT_BOUND:
         return (f"input-bound: its pipeline alone delivers {_fmt(f.pipeline_examples_per_second, 0)} examples/s, less than "
@@ -221,11 +226,9 @@ def _cause_words(f, cause: str, diagnostic=None) -> str:
     if cause == analysis.UNKNOWN_BATCH:
         against = (f"its steps take {_signed_percent(steps.ratio)} longer than the limit's" if steps is not None and
                    steps.verdict == stats.SLOWER else "its steps are not yet told apart from the limit's")
-        return (f"slowed by batches of unknown size: its step is traced for {f.batch_shape}, which costs the limit "
-                f"{_signed_percent(diagnostic.steps.ratio)} per step (the diagnostic above), and {against}, although "
-                f"its pipeline alone needs only {_fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per batch; give the "
-                "batches a static size: `.batch(32, drop_remainder=True)`, or a fixed batch size in a generator's "
-                "`output_signature` (a partial last batch is then dropped)")
+        return (f"slowed by batches of unknown size (its step traced for {f.batch_shape}, the diagnostic above): "
+                f"{against}, while its pipeline alone needs {_fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per "
+                "batch; give its batches a static size")
     if cause == analysis.UNDECIDED_STEPS:
         return "its steps are not yet told apart from the limit's (more blocks would decide)"
     return cause
