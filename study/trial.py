@@ -5,8 +5,9 @@ another's warm caches, threads or memory. It reports to the runner through JSON 
 (`@study {...}`); everything else a library prints goes to standard error, which the runner keeps in a log.
 
 Events: `progress` (where the running epoch is, at most about twice a second, for the live line), one `epoch`
-per finished epoch, then `done` (validation and pipeline-only figures) or `error`. A trial asked to probe the
-boundary at full age (study/boundary_probe.py) says so in `done` (`holding_seconds`), stays alive holding its
+per finished epoch, then `done` (validation and pipeline-only figures, the batch shape the step was traced for,
+and the strategy's diagnostic if it has one: inputs.base.FeedStrategy.diagnostic) or `error`. A trial asked to
+probe the boundary at full age (study/boundary_probe.py) says so in `done` (`holding_seconds`), stays alive holding its
 used iterator, idle, sends one `boundary` event and exits.
 """
 
