@@ -122,11 +122,11 @@ def describe(error: BaseException) -> str:
 
 
 def main(argv=None) -> int:
-    from study import supervise
+    from processes import parent_death
 
     # First of all: end with the runner, however it ends (SIGKILL and the OOM killer included), taking this
     # process' own children (its process group) along.
-    supervise.exit_with_parent_from_environment(whole_group=True)
+    parent_death.exit_with_parent_from_environment(whole_group=True)
     from study.config import StudyConfig
 
     argv = sys.argv[1:] if argv is None else argv

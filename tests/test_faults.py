@@ -17,6 +17,7 @@ import pandas as pd
 import psutil
 import pytest
 
+from processes import children
 from study import supervise
 from tests.conftest import PROJECT_ROOT, run_cli
 
@@ -128,7 +129,7 @@ def test_sigkill_of_the_owner_of_a_local_cluster_ends_its_servers(cleanup):
     owner = subprocess.Popen(
         [sys.executable, "-c", "from inputs.service import local_cluster\nimport time\n"
          "with local_cluster(1) as address:\n    print(address, flush=True)\n    time.sleep(600)\n"],
-        cwd=PROJECT_ROOT, env=supervise.child_environment(), stdout=subprocess.PIPE, text=True,
+        cwd=PROJECT_ROOT, env=children.child_environment(), stdout=subprocess.PIPE, text=True,
     )
     cleanup.append(owner.pid)
     assert owner.stdout.readline().startswith("grpc://127.0.0.1:")
@@ -160,7 +161,7 @@ def test_local_servers_listen_on_loopback_only(one_worker_service):
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_a_worker_waiting_for_its_dispatcher_stops_on_a_signal(closed_port, stop_signal, cleanup):
-    env = dict(supervise.child_environment(), TF_CPP_MIN_LOG_LEVEL="0")
+    env = dict(children.child_environment(), TF_CPP_MIN_LOG_LEVEL="0")
     worker = subprocess.Popen(
         [sys.executable, "-m", "inputs.service", "worker", "--dispatcher", f"127.0.0.1:{closed_port}"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -344,33 +345,10 @@ def test_a_second_dispatcher_on_a_taken_port_fails_with_one_line(one_worker_serv
     port = int(one_worker_service.rsplit(":", 1)[1])
     second = subprocess.run(
         [sys.executable, "-m", "inputs.service", "dispatcher", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=supervise.child_environment(), capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT, env=children.child_environment(), capture_output=True, text=True, timeout=120,
     )
     assert second.returncode == 1
     assert second.stderr.strip() == (
         f"tf.data service dispatcher failed to start: port {port} is in use (another server there?); choose another --port"
     )
     assert "ready" not in second.stdout
-
-
-# --- the others an operator would try -------------------------------------------------------------------------
-
-
-def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
-    ready = tmp_path / "ready"
-    child = supervise.start(
-        [sys.executable, "-c", f"import signal, time, pathlib\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-         f"pathlib.Path({str(ready)!r}).touch()\ntime.sleep(600)\n"], subprocess.DEVNULL, subprocess.DEVNULL,
-    )
-    wait_for(ready.exists, "the child to ignore SIGTERM", timeout=60)
-    (ended,) = supervise.stop([child], grace_seconds=1.0)
-    assert ended.exit_code == -signal.SIGKILL
-
-
-def test_a_trial_started_after_its_parent_died_ends_at_once():
-    # The parent-death signal is set in the child, after it started: a parent already gone must be noticed.
-    code = subprocess.run(
-        [sys.executable, "-c", "from study import supervise\nsupervise.exit_with_parent(1)\nimport time\ntime.sleep(60)"],
-        cwd=PROJECT_ROOT, env=supervise.child_environment(), timeout=30,
-    ).returncode
-    assert code == -signal.SIGKILL

@@ -1,7 +1,7 @@
 """A local tf.data service cluster for one trial: a dispatcher and workers as separate processes on 127.0.0.1.
 
 Each server is a `python -m inputs.service` process, started, stopped and tied to this process' life by
-`study.supervise`, like the runner's trial processes.
+`processes`, like the runner's trial processes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 from inputs.service.check import ServiceError, check_dispatcher
-from study import supervise
+from processes import children
 
 LOOPBACK = "127.0.0.1"
 _READY = re.compile(r" ready at (?:grpc://)?(?P<host>\S+):(?P<port>[0-9]+) ")
@@ -38,8 +38,8 @@ def local_cluster(workers: int, startup_timeout: float = 60.0) -> Iterator[str]:
     only this process, whose cleanup stops them), on a free port it chose itself. The block starts once every
     server printed its ready line and the dispatcher lists all workers. When the block ends, by any exception,
     KeyboardInterrupt included, or when the start fails, every server gets SIGTERM, then SIGKILL after
-    supervise.STOP_GRACE_SECONDS. Should this process die without cleaning up, the servers get SIGTERM from the kernel
-    (Linux parent-death signal, which fires when the thread that entered the block ends: enter and leave it
+    children.STOP_GRACE_SECONDS. Should this process die without cleaning up, the servers get SIGTERM from the
+    kernel (Linux parent-death signal, which fires when the thread that entered the block ends: enter and leave it
     on one thread), and an atexit hook stops clusters left open at interpreter exit.
     """
     with watched_local_cluster(workers, startup_timeout) as cluster:
@@ -73,7 +73,7 @@ class _Server:
             elif self.process.poll() is not None:
                 raise ServiceError(
                     f"tf.data service {self.name} exited with status {self.process.returncode} during start: "
-                    f"{supervise.last_error_line(self.stderr, 'no error output')}"
+                    f"{children.last_error_line(self.stderr, 'no error output')}"
                 )
         return self.port is not None
 
@@ -104,12 +104,12 @@ class _LocalCluster:
         stem = Path(self._folder.name) / name.replace(" ", "-")
         stdout, stderr = stem.with_suffix(".out"), stem.with_suffix(".err")
         command = _server_command(*arguments, "--host", LOOPBACK, "--exit-with-parent", str(os.getpid()))
-        environment = supervise.child_environment()
+        environment = children.child_environment()
         preload = loopback_preload()
         if preload:
             environment["LD_PRELOAD"] = " ".join(filter(None, [str(preload), environment.get("LD_PRELOAD")]))
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
-            process = supervise.start(command, out, err, environment=environment, cwd=supervise.PROJECT_ROOT)
+            process = children.start(command, out, err, environment=environment, cwd=children.PROJECT_ROOT)
         server = _Server(name, process, stdout, stderr)
         self._servers.append(server)
         return server
@@ -130,13 +130,13 @@ class _LocalCluster:
                 where = f"tf.data service {server.name} (pid {server.process.pid})"
                 if code < 0:
                     return f"{where} was killed by {signal.Signals(-code).name}"
-                return f"{where} exited with status {code}: {supervise.last_error_line(server.stderr, 'no error output')}"
+                return f"{where} exited with status {code}: {children.last_error_line(server.stderr, 'no error output')}"
         return None
 
     def stop(self) -> None:
         """SIGTERM to every server still running (workers first), SIGKILL after the grace period; idempotent."""
         servers, self._servers = list(reversed(self._servers)), []
-        supervise.stop([server.process for server in servers])
+        children.stop([server.process for server in servers])
         self._folder.cleanup()
         _OPEN_CLUSTERS.discard(self)
 

@@ -13,7 +13,7 @@ import time
 
 from inputs.service.check import ServiceError, parse_address
 from inputs.service.cluster import LOOPBACK
-from study import supervise
+from processes import parent_death
 
 DEFAULT_DISPATCHER_PORT = 5050
 
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, signal.SIG_DFL)
     if arguments.exit_with_parent:
-        supervise.exit_with_parent(arguments.exit_with_parent)
+        parent_death.exit_with_parent(arguments.exit_with_parent)
     if arguments.port and port_in_use(arguments.port):
         print(f"{name} failed to start: port {arguments.port} is in use (another server there?); choose another --port",
               file=sys.stderr, flush=True)
