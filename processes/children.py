@@ -44,7 +44,8 @@ def start(command: list[str], stdout, stderr, environment=None, cwd=None, text=F
 def reap(process: subprocess.Popen, timeout: float | None) -> Ended | None:
     """Waits (at most `timeout` seconds; None: as long as it takes) for the child to end; None if it still runs.
 
-    os.wait4 rather than Popen.wait, because its rusage is the child's CPU time and peak memory.
+    os.wait4 rather than Popen.wait, because its rusage is the child's CPU time and peak memory. A child that
+    runs a command for us (processes.supervisor) reports that command's exit and usage instead of its own.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
@@ -53,7 +54,8 @@ def reap(process: subprocess.Popen, timeout: float | None) -> Ended | None:
         pid, wait_status, usage = os.wait4(process.pid, 0 if timeout is None else os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(wait_status)
-            return Ended(process.returncode, usage)
+            command_ended = getattr(process, "command_ended", None)
+            return command_ended(usage) if command_ended else Ended(process.returncode, usage)
         if time.monotonic() > deadline:
             return None
         time.sleep(_POLL_SECONDS)
@@ -70,13 +72,17 @@ def signal_group(process: subprocess.Popen, signal_number: int) -> None:
 
 def stop(processes: list[subprocess.Popen], grace_seconds: float = STOP_GRACE_SECONDS) -> list[Ended]:
     """SIGTERM to every child's group, in the order given; SIGKILL to those still running after the grace
-    period; returns how each ended. Stopping a child that has ended already costs nothing."""
+    period; returns how each ended. Stopping a child that has ended already costs nothing.
+
+    A child that stops a command of its own on SIGTERM (processes.supervisor) says how long that takes
+    (`stops_within_seconds`); it gets at least that long, so that it is not killed in the middle of it."""
     for process in processes:
         signal_group(process, signal.SIGTERM)
-    deadline = time.monotonic() + grace_seconds
+    signalled = time.monotonic()
     ended = []
     for process in processes:
-        outcome = reap(process, max(0.0, deadline - time.monotonic()))
+        grace = max(grace_seconds, getattr(process, "stops_within_seconds", 0.0))
+        outcome = reap(process, max(0.0, signalled + grace - time.monotonic()))
         if outcome is None:
             signal_group(process, signal.SIGKILL)
             outcome = reap(process, None)

@@ -142,8 +142,9 @@ def run_trial_process(
     started = time.perf_counter()
     epochs, done, error, status, ended, interrupted = [], {}, "", schema.OK, None, False
     with open(log_path, "w", encoding="utf-8") as log:
-        # A session of its own: Ctrl-C reaches the runner, which stops the child's whole process group.
-        process = supervise.start(
+        # A session of its own: Ctrl-C reaches the runner, which stops the child. Under a supervisor, so that
+        # nothing the trial starts, at any depth, outlives the study, however the study ends.
+        process = supervise.start_supervised(
             _child_command(config, trial, service_address), subprocess.PIPE, log, environment=env, text=True
         )
         try:

@@ -1,8 +1,9 @@
 """The study's process supervision: the generic helpers of `processes` the runner uses, and what is the
 study's own - every stop signal (SIGINT, SIGTERM, SIGHUP) turned into KeyboardInterrupt.
 
-The runner starts each trial with these helpers; the tf.data service's local cluster (inputs/service) uses
-`processes` directly.
+The runner starts each trial under `processes.supervisor` (`start_supervised`), so that everything a trial
+starts, at any depth, ends with the study however the study ends; the tf.data service's local cluster
+(inputs/service) uses `processes` directly.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import contextlib
 import signal
 
 # The helpers the runner uses, under the names it knows them by.
-from processes.children import child_environment, last_error_line, reap, start, stop  # noqa: F401
+from processes.children import child_environment, last_error_line, reap, stop  # noqa: F401
 from processes.parent_death import PARENT_PID_VARIABLE  # noqa: F401
+from processes.supervisor import start as start_supervised  # noqa: F401
 
 
 # --- stopping the study: Ctrl-C, SIGTERM, SIGHUP ---------------------------------------------------------

@@ -124,8 +124,8 @@ def describe(error: BaseException) -> str:
 def main(argv=None) -> int:
     from processes import parent_death
 
-    # First of all: end with the runner, however it ends (SIGKILL and the OOM killer included), taking this
-    # process' own children (its process group) along.
+    # First of all: end with the supervisor the runner started this under, should it be killed itself,
+    # taking this process' own group along. (The supervisor ends everything below it when the runner ends.)
     parent_death.exit_with_parent_from_environment(whole_group=True)
     from study.config import StudyConfig
 

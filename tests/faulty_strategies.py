@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 from inputs.base import FeedStrategy, steps_per_epoch
@@ -64,3 +66,29 @@ class SlowToExit(FeedStrategy):
         atexit.register(linger)
         steps = steps_per_epoch(data.num_train, options.batch_size)
         return {"x": shuffled_batches(data.x_train, data.y_train, options.batch_size, options.seed), "steps_per_epoch": steps}
+
+
+def start_a_daemon():
+    """A process in a session of its own whose parent exits at once: out of the trial's process group and
+    orphaned, as a daemon (or anything a plugin starts and forgets) is."""
+    subprocess.run([sys.executable, "-c", "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', "
+                    "'import time; time.sleep(600)'], start_new_session=True)"], check=True)
+
+
+class StartsADaemonThenHangs(_Faulty):
+    name, description = "starts-a-daemon", "a trial that starts a daemon of its own, then hangs mid-epoch"
+    failure = staticmethod(HangsMidEpoch.failure)
+
+    def fit_arguments(self, data, options):
+        start_a_daemon()
+        return super().fit_arguments(data, options)
+
+
+class LeavesADaemon(FeedStrategy):
+    name, description = "leaves-a-daemon", "a trial that trains normally but leaves a daemon of its own running"
+
+    def fit_arguments(self, data, options):
+        start_a_daemon()
+        steps = steps_per_epoch(data.num_train, options.batch_size)
+        return {"x": shuffled_batches(data.x_train, data.y_train, options.batch_size, options.seed), "steps_per_epoch": steps}
+

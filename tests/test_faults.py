@@ -22,14 +22,39 @@ from study import supervise
 from tests.conftest import PROJECT_ROOT, run_cli
 
 TINY = ["--model", "small", "--limit", "64", "--batch-size", "32", "--repeats", "1", "--epochs", "2"]  # no budget planning
-PLUGINS = "tests.faulty_strategies:HangsMidEpoch,tests.faulty_strategies:SlowToExit"
+PLUGINS = ",".join(f"tests.faulty_strategies:{name}" for name in
+                   ("HangsMidEpoch", "SlowToExit", "StartsADaemonThenHangs", "LeavesADaemon"))
 GONE_WITHIN = 20  # seconds: generous on a loaded 2-core machine; the mechanisms act within about 1 s
+MARK = "STUDY_FAULT_TEST_MARK"  # in a study's environment: every process it starts, at any depth, inherits it
 
 
-def start_study(out, *arguments, env_extra=None):
-    env = dict(os.environ, INPUT_STUDY_PLUGINS=PLUGINS, **(env_extra or {}))
-    command = [sys.executable, str(PROJECT_ROOT / "run_study.py"), *TINY, "--out", str(out), *arguments]
+def start_study(out, *arguments, env_extra=None, tiny=True):
+    """A study (TINY settings unless `tiny` is False) whose every process carries MARK = `out` (see `marked`)."""
+    env = dict(os.environ, INPUT_STUDY_PLUGINS=PLUGINS, **{MARK: str(out)}, **(env_extra or {}))
+    command = [sys.executable, str(PROJECT_ROOT / "run_study.py"), *(TINY if tiny else []), "--out", str(out), *arguments]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def marked(out):
+    """The living processes of the study writing to `out`, at any depth: also those that left its process
+    tree (a daemon, an orphan) or were started after anyone looked - they all inherit its environment."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(MARK) == str(out) and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+def none_marked(out, timeout=GONE_WITHIN):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not marked(out):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def wait_for(condition, what, timeout=180):
@@ -43,13 +68,14 @@ def wait_for(condition, what, timeout=180):
 
 
 def trial_of(study, strategy):
-    """The pid of the study's trial process for `strategy`, once it runs, else None."""
+    """The pid of the study's trial process for `strategy`, once it runs, else None (its supervisor, whose
+    command line holds the trial's, is not it)."""
     try:
         for child in psutil.Process(study.pid).children(recursive=True):
-            command = " ".join(child.cmdline())
-            if "study.trial" in command and f'"strategy": "{strategy}"' in command:
+            command = child.cmdline()
+            if command[1:3] == ["-m", "study.trial"] and f'"strategy": "{strategy}"' in command[3]:
                 return child.pid
-    except psutil.Error:
+    except (psutil.Error, IndexError):
         pass
     return None
 
@@ -111,6 +137,52 @@ def test_sigkill_of_the_study_ends_its_trial_process(tmp_path, cleanup):
     study.kill()
     study.wait()
     assert all_gone([trial]), f"trial process {trial} outlived the study"
+
+
+# Slow per-example work (20 ms) keeps a trial's own workers busy for minutes; the limit's trial is quick.
+WITH_WORKERS = {
+    "pydataset-processes": ["--strategies", "pydataset", "--use-multiprocessing"],
+    "grain": ["--strategies", "grain"],
+}
+
+
+@pytest.mark.parametrize("feed", sorted(WITH_WORKERS))
+def test_sigkill_of_the_study_ends_the_worker_processes_of_its_trial(tmp_path, cleanup, feed):
+    out = tmp_path / "out"
+    strategy = WITH_WORKERS[feed][1]
+    study = start_study(out, *WITH_WORKERS[feed], "--epochs", "100", "--preprocess-cost", "20000", "--trial-timeout", "3000")
+    cleanup.append(study.pid)
+    trial = wait_for(lambda: trial_of(study, strategy), f"the {strategy} trial", timeout=600)
+    workers = wait_for(lambda: descendants(trial) if len(descendants(trial)) >= 2 else None, "the trial's workers")
+    started = marked(out)
+    cleanup.extend(started)
+    assert trial in started and set(workers) <= set(started)
+    study.kill()
+    study.wait()
+    assert none_marked(out), f"{marked(out)} outlived the study (the trial was {trial}, its workers {workers})"
+
+
+def test_sigkill_of_the_study_ends_a_daemon_its_trial_started(tmp_path, cleanup):
+    out = tmp_path / "out"
+    study = start_study(out, "--strategies", "starts-a-daemon", "--epochs", "3", "--trial-timeout", "300")
+    cleanup.append(study.pid)
+    read_until(study, "starts-a-daemon", "epoch 1/3")  # its second epoch now hangs
+    started = marked(out)
+    cleanup.extend(started)
+    (daemon,) = [pid for pid in started if psutil.Process(pid).cmdline()[-1] == "import time; time.sleep(600)"]
+    supervisor = psutil.Process(trial_of(study, "starts-a-daemon")).ppid()
+    assert psutil.Process(daemon).ppid() == supervisor  # orphaned, and adopted by the trial's supervisor
+    study.kill()
+    study.wait()
+    assert none_marked(out), f"{marked(out)} outlived the study"
+
+
+def test_what_a_finished_trial_leaves_running_ends_with_it(tmp_path):
+    out = tmp_path / "out"
+    study = start_study(out, "--strategies", "leaves-a-daemon")
+    stdout, stderr = study.communicate(timeout=600)
+    assert study.returncode == 0, stderr[-2000:]
+    assert none_marked(out), f"{marked(out)} outlived their trial"
 
 
 def test_sigkill_of_the_study_during_a_service_trial_ends_the_trial_and_the_servers(tmp_path, cleanup):
