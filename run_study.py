@@ -8,7 +8,6 @@ Parses the options, hands a validated StudyConfig to study.runner, and exits wit
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -282,22 +281,11 @@ def check_cache_dir(config: StudyConfig) -> None:
 def check_records(config: StudyConfig) -> None:
     """tfrecord's shards are written, or read through once and rebuilt when damaged, before any trial - in a
     process of its own, so the study's own process never loads TensorFlow."""
-    import subprocess
+    from study.repair import repair_records
 
-    import dataclasses
-
-    from inputs import corpus
-
-    settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
-    spec = {"settings": dataclasses.asdict(settings), "cache_dir": config.cache_dir}
-    result = subprocess.run(
-        [sys.executable, "-c", "import sys; from inputs.corpus.records import main; sys.exit(main())", json.dumps(spec)],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parent,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")),
-    )
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines()
-        raise ConfigError(lines[-1] if lines else f"the TFRecord check failed (status {result.returncode})")
+    problem = repair_records(config)
+    if problem:
+        raise ConfigError(problem)
 
 
 def list_strategies() -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from study import budget, environment, lock, results_files, schema, stats, supervise
+from study import budget, environment, lock, repair, results_files, schema, stats, supervise
 from study.config import PLANNED, ConfigError, StudyConfig
 from study.plan import Trial, plan_study
 from study.progress import Progress
@@ -42,6 +42,7 @@ class TrialOutcome:
     cpu_system_seconds: float
     peak_rss_mb: float
     interrupted: bool = False  # a stop signal came after the trial reported its results: saved, then stop
+    damaged_file: str = ""  # the trial failed on this data file, which the study can rebuild (study.repair)
 
 
 class Interrupted(Exception):
@@ -140,7 +141,7 @@ def run_trial_process(
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env[supervise.PARENT_PID_VARIABLE] = str(os.getpid())  # the child ends when this process does
     started = time.perf_counter()
-    epochs, done, error, status, ended, interrupted = [], {}, "", schema.OK, None, False
+    epochs, done, error, status, ended, interrupted, damaged_file = [], {}, "", schema.OK, None, False, ""
     with open(log_path, "w", encoding="utf-8") as log:
         # A session of its own: Ctrl-C reaches the runner, which stops the child. Under a supervisor, so that
         # nothing the trial starts, at any depth, outlives the study, however the study ends.
@@ -184,7 +185,7 @@ def run_trial_process(
                 elif event["event"] == "done":
                     done = event
                 elif event["event"] == "error":
-                    status, error = "failed", event["error"]
+                    status, error, damaged_file = "failed", event["error"], event.get("damaged_file", "")
             ended = ended or supervise.reap(process, None)
         except KeyboardInterrupt:
             with contextlib.suppress(KeyboardInterrupt), supervise.signals_deferred():  # we are stopping already
@@ -210,7 +211,7 @@ def run_trial_process(
     return TrialOutcome(
         status=status, error=error, epochs=epochs, done=done, wall_seconds=wall_seconds,
         cpu_user_seconds=usage.ru_utime, cpu_system_seconds=usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024,
-        interrupted=interrupted,
+        interrupted=interrupted, damaged_file=damaged_file,
     )
 
 
@@ -293,6 +294,11 @@ def _plan_line(config: StudyConfig, plan: list[Trial], todo: int, examples: int)
 
 
 def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progress) -> TrialOutcome:
+    # A data file found damaged inside the trial: rebuilt once, and the trial run again (study.repair).
+    return repair.run_rebuilding_once(config, lambda: _run_trial_once(config, trial, position, progress), progress.echo)
+
+
+def _run_trial_once(config: StudyConfig, trial: Trial, position: int, progress: Progress) -> TrialOutcome:
     log_path = config.out_dir / "logs" / f"{position:03d}-{trial.label().replace('@', '-')}-block{trial.repeat}.log"
     trial_config = config.at_sweep_value(trial.sweep_value)
     on_epoch = lambda event: progress.epoch(position, trial, event)  # noqa: E731

@@ -5,7 +5,8 @@ another's warm caches, threads or memory. It reports to the runner through JSON 
 (`@study {...}`); everything else a library prints goes to standard error, which the runner keeps in a log.
 
 Events: `progress` (where the running epoch is, at most about twice a second, for the live line), one `epoch`
-per finished epoch, then `done` (validation and pipeline-only figures) or `error`.
+per finished epoch, then `done` (validation and pipeline-only figures) or `error` (with `damaged_file` when
+a file the study can rebuild was found damaged).
 """
 
 from __future__ import annotations
@@ -121,6 +122,13 @@ def describe(error: BaseException) -> str:
     return (inner[-1] if inner else text.splitlines()[0])[:500]
 
 
+def damage_of(error: BaseException) -> dict:
+    """{"damaged_file": path} when the trial failed on a damaged file the study can rebuild (study.repair)."""
+    from inputs.corpus import DamagedFileError
+
+    return {"damaged_file": error.path} if isinstance(error, DamagedFileError) else {}
+
+
 def main(argv=None) -> int:
     from processes import parent_death
 
@@ -136,7 +144,7 @@ def main(argv=None) -> int:
         run(StudyConfig.from_dict(spec["config"]), spec["strategy"], channel, spec.get("service_address"))
     except BaseException as error:  # noqa: BLE001 - every failure is reported to the runner, then re-raised
         traceback.print_exc()
-        _emit(channel, "error", error=describe(error))
+        _emit(channel, "error", error=describe(error), **damage_of(error))
         return 1
     return 0
 

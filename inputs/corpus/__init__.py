@@ -3,6 +3,7 @@ TFRecord shards (`records`, which loads TensorFlow Datasets: import it only wher
 
 from inputs.corpus.prepare import (
     CACHE_FORMAT,
+    DamagedFileError,
     DataError,
     DataSettings,
     PreparedData,
@@ -14,6 +15,6 @@ from inputs.corpus.prepare import (
 )
 
 __all__ = [
-    "CACHE_FORMAT", "DataError", "DataSettings", "PreparedData", "build_vocabulary", "default_cache_dir",
+    "CACHE_FORMAT", "DamagedFileError", "DataError", "DataSettings", "PreparedData", "build_vocabulary", "default_cache_dir",
     "load_corpus", "prepare", "stratified_split",
 ]

@@ -30,6 +30,15 @@ class DataError(Exception):
     """A data source is missing or unreadable; the message says what to do."""
 
 
+class DamagedFileError(DataError):
+    """A file the study wrote and can write again (a TFRecord shard) is missing or damaged: `path` names it.
+    Found inside a trial, the study rebuilds the data once and runs the trial again (study.repair)."""
+
+    def __init__(self, message: str, path):
+        super().__init__(message)
+        self.path = str(path)
+
+
 @dataclasses.dataclass(frozen=True)
 class DataSettings:
     """Everything the tokenized arrays depend on; it keys the cache."""
