@@ -325,6 +325,8 @@ def calibrate(config: StudyConfig) -> budget.Calibration:
     )
     log_path = config.out_dir / "logs" / "calibration.log"
     outcome = run_trial_process(small, Trial(0, schema.COMPUTE_BOUND), log_path, on_epoch=lambda event: None)
+    # A stop that came after the trial reported its results returns them (`interrupted`): stop all the same.
+    supervise.raise_if_stop_received()
     if outcome.status != schema.OK:
         raise StudyError(f"the calibration trial failed ({outcome.error}); see {log_path}")
     epochs_seconds = sum(event["epoch_seconds"] for event in outcome.epochs)
@@ -346,6 +348,7 @@ def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:
         config.budget_minutes * 60, time.monotonic() - started, calibration, trials_per_block, train_size,
         config.batch_size, REPORT_SECONDS, epochs=config.epochs, repeats=config.repeats, limit=config.limit,
     )
+    supervise.raise_if_stop_received()  # a stop whose KeyboardInterrupt a finalizer swallowed while planning
     echo(chosen.describe(trials_per_block))
     results_files.write_json(config.out_dir / schema.PLAN, {
         "calibration": dataclasses.asdict(calibration), "plan": dataclasses.asdict(chosen),

@@ -5,6 +5,7 @@ studies on one folder) with tiny studies and real processes, and checks by pid t
 No test asserts a duration: "within seconds" is a generous deadline for the thing to have happened at all.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -395,6 +396,77 @@ def test_sigterm_while_the_report_is_drawn_exits_130_and_says_the_measurements_a
     assert study.returncode == 130, stdout[-1000:] + stderr[-2000:]
     assert "measurements are saved" in stdout and "--report-only" in stdout
     assert "nothing was measured" not in stdout + stderr
+
+
+# --- 8b. a stop during the calibration or the planning: status 130, nothing left running ----------------------
+
+
+def test_sigterm_during_the_calibration_exits_130_with_nothing_left_running(tmp_path, cleanup):
+    out = tmp_path / "out"
+    # No --repeats: the blocks are planned from a calibration trial (of the lstm: long enough to be caught in it).
+    study = start_study(out, "--strategies", "arrays", "--model", "lstm", "--limit", "64", "--epochs", "2", tiny=False)
+    cleanup.append(study.pid)
+    read_until(study, "Calibrating on this machine")
+    wait_for(lambda: trial_of(study, "compute-bound"), "the calibration trial")
+    cleanup.extend(marked(out))
+    study.send_signal(signal.SIGTERM)
+    stdout, stderr = study.communicate(timeout=60)
+    assert study.returncode == 130, stdout[-1000:] + stderr[-2000:]
+    assert stderr.strip().splitlines()[-1] == "run_study.py: interrupted before any trial started; nothing was measured."
+    assert "Traceback" not in stderr and "Planned" not in stdout
+    assert none_marked(out), f"{marked(out)} outlived the study"
+
+
+def _main_in_process(*arguments):
+    """run_study.main as the command runs it, in this process; the stop-signal handlers it installs are undone."""
+    import run_study
+
+    handlers = {number: signal.getsignal(number) for number in supervise.STOP_SIGNALS}
+    try:
+        return run_study.main(list(arguments))
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+
+
+PLANNED_STUDY = ("--strategies", "arrays", "--model", "small", "--limit", "64", "--epochs", "2")  # no --repeats
+
+
+@pytest.fixture
+def stop_signals(monkeypatch):
+    """The study's record of a stop signal, fresh for this test and undone after it."""
+    monkeypatch.setattr(supervise._STOP, "received", None)
+    monkeypatch.setattr(supervise._STOP, "pending", None)
+
+
+def test_sigterm_during_the_planning_exits_130_before_any_trial(tmp_path, monkeypatch, capsys, stop_signals):
+    from study import budget, runner
+
+    def planning(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # the study's handler raises KeyboardInterrupt right here
+        pytest.fail("the stop signal did not stop the planning")
+
+    monkeypatch.setattr(runner, "calibrate", lambda config: budget.Calibration(trial_overhead_seconds=2.0, step_seconds=0.01))
+    monkeypatch.setattr(budget, "plan", planning)
+    monkeypatch.setattr(runner, "run_trial_process", lambda *args, **kwargs: pytest.fail("a trial ran"))
+    assert _main_in_process(*PLANNED_STUDY, "--out", str(tmp_path / "out")) == 130
+    assert capsys.readouterr().err.strip() == "run_study.py: interrupted before any trial started; nothing was measured."
+
+
+def test_a_stop_after_the_calibration_trial_reported_its_results_still_stops(tmp_path, monkeypatch, capsys, stop_signals):
+    from study import budget, runner
+
+    def calibration_trial(*args, **kwargs):
+        # As run_trial_process does when the signal comes after the trial's `done`: the results are returned.
+        with contextlib.suppress(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+        epochs = [{"epoch": number, "epoch_seconds": 1.0, "step_seconds": [0.01] * 40} for number in (1, 2)]
+        return runner.TrialOutcome("ok", "", epochs, {"event": "done"}, 5.0, 4.0, 0.5, 300.0, interrupted=True)
+
+    monkeypatch.setattr(runner, "run_trial_process", calibration_trial)
+    monkeypatch.setattr(budget, "plan", lambda *args, **kwargs: pytest.fail("the study went on to plan"))
+    assert _main_in_process(*PLANNED_STUDY, "--out", str(tmp_path / "out")) == 130
+    assert capsys.readouterr().err.strip() == "run_study.py: interrupted before any trial started; nothing was measured."
 
 
 # --- 9. every trial failed: a summary of the failures, status 1 -----------------------------------------------
