@@ -275,7 +275,7 @@ def test_a_service_worker_killed_mid_trial_fails_the_trial_with_one_line(tmp_pat
     workers = wait_for(lambda: [child.pid for child in psutil.Process(study.pid).children(recursive=True)
                                 if "inputs.service worker" in " ".join(child.cmdline())], "the worker")
     cleanup.extend([trial, *workers])
-    time.sleep(10)  # into the trial (if the worker dies before training starts, the same line must come)
+    read_until(study, "tfdata-service", "epoch 1/1000")  # training against the worker
     os.kill(workers[0], signal.SIGKILL)
     try:
         stdout, stderr = study.communicate(timeout=120)
