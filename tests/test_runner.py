@@ -1,19 +1,24 @@
 """End to end, as a user runs it: tiny data, the small model, real trial processes."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
 import time
 
 import pandas as pd
+import psutil
 import pytest
 
 from tests.conftest import PROJECT_ROOT, run_cli
 
 TINY = ["--model", "small", "--limit", "200", "--batch-size", "64"]
 PLUGINS = {"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:RaisesMidEpoch,tests.faulty_strategies:KilledMidEpoch,tests.faulty_strategies:HangsMidEpoch"}
-PLOTS = ["full_epoch.png", "epoch_time.png", "boundaries.png", "step_time.png", "throughput.png", "resources.png", "accuracy.png", "timeline.png"]
+# The four forms a verdict takes (study.stats.Comparison.sentence), each against `{baseline}`.
+VERDICT = (r"- {strategy} (is [0-9.]+ \(95% CI [0-9.]+-[0-9.]+\) times (faster|slower) than {baseline}"
+           r"|and {baseline} are equivalent within ±[0-9.]+%|vs {baseline}( in [a-zA-Z -]+)?: undecided: )")
+PLOTS = schema.PLOTS
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +101,19 @@ def test_report_files_and_summary_contents(study):
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# Input-pipeline study")
     assert "For the epoch you train" in summary and "compute-bound limit" in summary
-    verdicts = summary.split("## Verdicts")[1]
-    assert "95% CI" in verdicts and any(word in verdicts for word in ("undecided", "equivalent", "times faster", "times slower"))
+    # Which verdict a tiny, noisy study reaches is chance; that every comparison has one, in one of the four
+    # forms, is not: for tfdata and tfdata-repeat against arrays - the projected full-size epoch, the measured
+    # epochs, the time in steps, the CPU time - and in steps against the limit.
+    section = summary.split("## Verdicts")[1].split("\n## ")[0]
+    verdicts = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(verdicts) == 2 * 5, verdicts
+    for strategy in ("tfdata", "tfdata-repeat"):
+        mine = [line for line in verdicts if line.startswith(f"- {strategy} ")]
+        units = ("the projected full-size epoch", "the measured epochs", "time in steps", "time in steps", "CPU time")
+        assert [f" in {unit}" in line for line, unit in zip(mine, units)] == [True] * 5, mine
+        for line, baseline in zip(mine, ("arrays", "arrays", "arrays", "compute-bound", "arrays")):
+            pattern = VERDICT.format(strategy=re.escape(strategy), baseline=re.escape(baseline))
+            assert re.match(pattern, line), line
     for key in ("tensorflow", "keras", "numpy", "cpu_model", "logical_cores", "git_commit"):
         assert f"| {key} |" in summary
     for name in PLOTS:
@@ -140,7 +156,9 @@ def _interrupted_then_resumed(out):
     while not (trials.exists() and len(trials.read_text().splitlines()) >= 2):  # header + first trial
         assert process.poll() is None and time.monotonic() < deadline, "the study ended before its first trial"
         time.sleep(0.2)
-    time.sleep(2)  # into the second trial
+    while not _trial_running(process):  # into the second trial
+        assert process.poll() is None and time.monotonic() < deadline, "the study ended before its second trial"
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     signalled = time.monotonic()
     stdout, _ = process.communicate(timeout=60)
@@ -148,10 +166,17 @@ def _interrupted_then_resumed(out):
     return process.returncode, stopped_after, stdout, run_cli(*arguments[2:], "--resume")
 
 
+def _trial_running(study) -> bool:
+    try:
+        return any(child.cmdline()[1:3] == ["-m", "study.trial"] for child in psutil.Process(study.pid).children(recursive=True))
+    except psutil.Error:
+        return False
+
+
 def test_interrupted_study_resumes_to_exactly_the_rows_of_an_uninterrupted_one(tmp_path, study):
     out = tmp_path / "interrupted"
     code, stopped_after, stdout, resumed = _interrupted_then_resumed(out)
-    assert code != 0 and stopped_after < 30
+    assert code == 130 and stopped_after < 60  # "within seconds": generous on a loaded machine
     assert "--resume" in stdout
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "Resuming:" in resumed.stdout
