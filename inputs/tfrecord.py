@@ -14,7 +14,8 @@ tokenizer of `inputs.text` + preprocess cost, AUTOTUNE) -> prefetch(AUTOTUNE).
   lengths TFDS recorded: a damaged or truncated shard stops the trial with an error naming the file, instead
   of failing halfway through an epoch or silently feeding fewer examples. `prepare`, which the study calls
   before its first trial, writes the records or does the same check (`inputs.corpus.records.checked_builder`),
-  rebuilding damaged ones - in a process of its own, so the study's own process never loads TensorFlow.
+  rebuilding damaged ones - in a process of its own, so the study's own process never loads TensorFlow; damage
+  found inside a trial later has the records rebuilt once and the trial run again (`study.repair`).
 """
 
 from __future__ import annotations

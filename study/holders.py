@@ -68,8 +68,11 @@ class HeldTrials:
 
     def stop(self) -> None:
         """End every held trial now (the study is being stopped): its probe is lost, and its watching thread,
-        which sees its output end, reaps it (only that thread waits for it, so no two wait for one pid)."""
-        for process, _ in self._held:
-            supervise.signal_group(process, signal.SIGKILL)  # an idle iterator holder has nothing to save
-        for _, thread in self._held:
-            thread.join(timeout=_REAP_SECONDS)
+        which sees its output end, reaps it (only that thread waits for it, so no two wait for one pid).
+        SIGTERM first, so that a trial's supervisor ends everything the trial started; SIGKILL what remains."""
+        for signal_number in (signal.SIGTERM, signal.SIGKILL):
+            for process, thread in self._held:
+                if thread.is_alive():
+                    supervise.signal_group(process, signal_number)
+            for _, thread in self._held:
+                thread.join(timeout=_REAP_SECONDS / 2)
