@@ -97,19 +97,6 @@ def alive(pid):
         return False
 
 
-@pytest.fixture
-def cleanup():
-    """Pids to SIGKILL after the test, whatever happened (never anything the test did not start)."""
-    pids = []
-    yield pids
-    for pid in pids:
-        try:
-            process = psutil.Process(pid)
-            process.kill()
-        except psutil.Error:
-            pass
-
-
 def descendants(pid):
     try:
         return [child.pid for child in psutil.Process(pid).children(recursive=True)]

@@ -38,18 +38,6 @@ def all_gone(pids, timeout=GONE_WITHIN):
     return False
 
 
-@pytest.fixture
-def cleanup():
-    """Pids to SIGKILL after the test, whatever happened (only processes the test started)."""
-    pids = []
-    yield pids
-    for pid in pids:
-        try:
-            psutil.Process(pid).kill()
-        except psutil.Error:
-            pass
-
-
 # A command with descendants of every kind: a child, a grandchild, and a daemon in a session of its own whose
 # parent has exited (so init would inherit it without a subreaper). It prints their pids, then waits.
 FAMILY = textwrap.dedent("""
@@ -79,12 +67,11 @@ def test_the_tree_holds_every_descendant_also_one_in_a_session_of_its_own(cleanu
     family = subprocess.Popen([sys.executable, "-c", FAMILY], stdout=subprocess.PIPE, text=True)
     cleanup.append(family.pid)
     pids = json.loads(family.stdout.readline())
+    cleanup.extend(pids.values())  # only what this test started: this process has others (the session's servers)
     found = tree.descendants(os.getpid())
-    cleanup.extend(found)
     assert family.pid in found and pids["child"] in found and pids["grandchild"] in found
     assert tree.descendants(pids["child"]) == [pids["grandchild"]]
     assert pids["daemon"] not in found  # orphaned to init (or our own subreaper): no longer below us
-    cleanup.append(pids["daemon"])
 
 
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
