@@ -105,8 +105,7 @@ class DamagesARecordOnce(TfRecordStrategy):
     def fit_arguments(self, data, options):
         marker = Path(os.environ["SHARD_DAMAGE_MARKER"])
         if not marker.exists():
-            from inputs.corpus.records import prepared_builder
-            from inputs.tfrecord import records_dir
+            from inputs.corpus.records import prepared_builder, records_dir
 
             builder = prepared_builder(data.settings, records_dir(options.cache_dir))
             shard = Path(builder.info.splits["train"].filepaths[2])
