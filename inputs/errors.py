@@ -12,7 +12,8 @@ class DataError(InputError):
 
 class DamagedFileError(DataError):
     """A file the study wrote and can write again (a TFRecord shard) is missing or damaged: `path` names it.
-    Found inside a trial, the study rebuilds the data once and runs the trial again (study.repair)."""
+    Found inside a trial, the study runs the strategy's `prepare` again, which rebuilds it, and then the trial
+    (study.repair)."""
 
     def __init__(self, message: str, path):
         super().__init__(message)

@@ -2,7 +2,8 @@
 outlives the parent - however the parent dies (SIGKILL, the out-of-memory killer, a closed terminal).
 
 `start(command, ...)` runs `python -m processes.supervisor --report-fd FD --grace S -- COMMAND...` in a
-session of its own; `processes.children.reap` and `stop` treat it as the command itself.
+session of its own; `processes.children.reap` and `stop` treat it as the command itself. `run(command)` runs a
+command to its end that way, as subprocess.run would.
 
 Why a process of its own: the command (a trial) imports TensorFlow and may hold its GIL in C++ for seconds,
 and a parent-death signal SIGKILL ends it before it could end its children, whose own parent-death signal
@@ -93,6 +94,24 @@ def start(command: list[str], stdout, stderr, environment=None, cwd=None, text=F
     process.report_fd = report_read
     process.stops_within_seconds = grace_seconds + _STOP_MARGIN_SECONDS
     return process
+
+
+def run(command: list[str], environment=None, cwd=None) -> tuple[int, str]:
+    """(exit code, standard error) of `command`, run to its end under a supervisor that ends with this process,
+    however this process ends; its standard output is discarded. A KeyboardInterrupt here (a stop signal)
+    stops it and everything it started, then goes on."""
+    environment = dict(children.child_environment() if environment is None else environment,
+                       **{PARENT_PID_VARIABLE: str(os.getpid())})
+    process = start(command, subprocess.DEVNULL, subprocess.PIPE, environment=environment, cwd=cwd, text=True)
+    try:
+        errors = process.stderr.read()  # to its end: the command and all it started have ended
+        ended = children.reap(process, None)
+    except BaseException:
+        children.stop([process])
+        raise
+    finally:
+        process.stderr.close()
+    return ended.exit_code, errors
 
 
 def _read_all(fd: int) -> bytes:

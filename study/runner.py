@@ -325,7 +325,7 @@ def _plan_line(config: StudyConfig, plan: list[Trial], todo: int, examples: int)
 def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None) -> TrialOutcome:
     # A data file found damaged inside the trial: rebuilt once, and the trial run again (study.repair).
     return repair.run_rebuilding_once(
-        config, lambda: _run_trial_once(config, trial, position, progress, holders), progress.echo
+        config, trial.strategy, lambda: _run_trial_once(config, trial, position, progress, holders), progress.echo
     )
 
 

@@ -284,7 +284,7 @@ def test_a_shard_damaged_inside_a_trial_is_rebuilt_and_the_trial_run_again(tmp_p
     )
     assert result.returncode == 0, result.stderr[-2000:]
     shard = marker.read_text()
-    assert f"{shard} was found damaged: rebuilding the TFRecords and running the trial again." in result.stdout
+    assert f"{shard} was found damaged: rebuilding it and running the trial again." in result.stdout
     trials = pd.read_csv(out / "trials.csv").set_index("strategy")
     assert len(trials) == 2 and (trials["status"] == "ok").all()  # it and the limit, each once
     assert trials.loc["damages-a-record-once", "error"] == f"ran again after rebuilding damaged {shard}"
@@ -308,11 +308,11 @@ class _Rebuilds(list):
 
 @pytest.fixture
 def rebuilds(monkeypatch):
-    """The rebuilds asked for, study.repair's subprocess replaced: each call appends its config."""
+    """The rebuilds asked for, the strategy's `prepare` replaced: each call appends its (config, strategy)."""
     from study import repair
 
     asked = _Rebuilds()
-    monkeypatch.setattr(repair, "repair_records", lambda config: asked.append(config) or asked.answer)
+    monkeypatch.setattr(repair, "rebuild", lambda config, strategy: asked.append((config, strategy)) or asked.answer)
     return asked
 
 
@@ -321,7 +321,7 @@ def _run(outcomes):
     from study.config import StudyConfig
 
     runs, said = iter(outcomes), []
-    return repair.run_rebuilding_once(StudyConfig(), lambda: next(runs), said.append), said
+    return repair.run_rebuilding_once(StudyConfig(), "tfrecord", lambda: next(runs), said.append), said
 
 
 def test_a_trial_without_damage_runs_once(rebuilds):
@@ -332,8 +332,8 @@ def test_a_trial_without_damage_runs_once(rebuilds):
 def test_a_trial_that_runs_well_after_the_rebuild_is_recorded_as_run_again(rebuilds):
     final, said = _run([DAMAGED, _outcome()])
     assert final.status == "ok" and final.error == "ran again after rebuilding damaged /records/train-3"
-    assert said == ["/records/train-3 was found damaged: rebuilding the TFRecords and running the trial again."]
-    assert len(rebuilds) == 1
+    assert said == ["/records/train-3 was found damaged: rebuilding it and running the trial again."]
+    assert [strategy for _, strategy in rebuilds] == ["tfrecord"]  # its own files, by its own prepare
 
 
 def test_damage_found_again_after_the_rebuild_is_one_line_naming_the_file(rebuilds):
