@@ -36,9 +36,11 @@ class FeedStrategy:
 
     def prepare(self, settings: DataSettings, cache_dir: str | None) -> None:
         """Makes, or checks and repairs, what the strategy reads besides the prepared data (files on disk),
-        once, before the study's first trial. Runs in the study's own process, which never loads TensorFlow:
-        heavy work goes to a process of its own. A problem is an `inputs.errors.InputError` whose message is
-        one line. Default: nothing to make."""
+        once, before the study's first trial - and again when a trial finds one of those files damaged
+        (`inputs.errors.DamagedFileError`; study/repair.py then runs the trial again). Runs in the study's own
+        process, which never loads TensorFlow: heavy work goes to a process of its own that ends with the study
+        (`processes.supervisor.run`). A problem is an `inputs.errors.InputError` whose message is one line.
+        Default: nothing to make."""
 
     def check(self, options: FeedOptions) -> None:
         """Refuses options this strategy cannot work with (an `inputs.errors.InputError`, one line) before the

@@ -8,3 +8,13 @@ class InputError(Exception):
 
 class DataError(InputError):
     """A data source (or a strategy's files made from it) is missing or unreadable; the message says what to do."""
+
+
+class DamagedFileError(DataError):
+    """A file the study wrote and can write again (a TFRecord shard) is missing or damaged: `path` names it.
+    Found inside a trial, the study runs the strategy's `prepare` again, which rebuilds it, and then the trial
+    (study.repair)."""
+
+    def __init__(self, message: str, path):
+        super().__init__(message)
+        self.path = str(path)

@@ -14,25 +14,24 @@ tokenizer of `inputs.text` + preprocess cost, AUTOTUNE) -> prefetch(AUTOTUNE).
   lengths TFDS recorded: a damaged or truncated shard stops the trial with an error naming the file, instead
   of failing halfway through an epoch or silently feeding fewer examples. `prepare`, which the study calls
   before its first trial, writes the records or does the same check (`inputs.corpus.records.checked_builder`),
-  rebuilding damaged ones - in a process of its own, so the study's own process never loads TensorFlow.
+  rebuilding damaged ones - in a process of its own, so the study's own process never loads TensorFlow; damage
+  found inside a trial later (a DamagedFileError naming the shard) has `prepare` run again and the trial rerun,
+  once (`study.repair`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 from inputs import preprocess_cost
 from inputs.base import FeedStrategy
 from inputs.errors import DataError
+from processes import children, supervisor
 
 READ_PARALLELISM = 4  # shards read at once; TFDS' default of 16 would open every shard of the split at once
 SHUFFLE_BUFFER = 10_000  # examples; shuffled shards supply the coarse randomness, the buffer the fine
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `inputs` is importable from, for the check's process
 
 
 class TfRecordStrategy(FeedStrategy):
@@ -43,14 +42,16 @@ class TfRecordStrategy(FeedStrategy):
         """The records written, or read through once and rebuilt when damaged (`records.main`, run with -c: TFDS
         finds a builder's files through its module's name)."""
         spec = {"settings": dataclasses.asdict(settings), "cache_dir": cache_dir}
-        result = subprocess.run(
+        environment = children.child_environment()
+        environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # Under a supervisor: the check (and anything it starts) ends with the study, however the study ends.
+        exit_code, errors = supervisor.run(
             [sys.executable, "-c", "import sys; from inputs.corpus.records import main; sys.exit(main())", json.dumps(spec)],
-            capture_output=True, text=True, cwd=_PROJECT_ROOT,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")),
+            environment=environment, cwd=children.PROJECT_ROOT,
         )
-        if result.returncode != 0:
-            lines = result.stderr.strip().splitlines()
-            raise DataError(lines[-1] if lines else f"the TFRecord check failed (status {result.returncode})")
+        if exit_code != 0:
+            lines = errors.strip().splitlines()
+            raise DataError(lines[-1] if lines else f"the TFRecord check failed (status {exit_code})")
 
     def fit_arguments(self, data, options):
         import tensorflow as tf

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from study import budget, environment, lock, results_files, schema, stats, supervise
+from study import budget, environment, lock, repair, results_files, schema, stats, supervise
 from study.config import PLANNED, ConfigError, StudyConfig
 from study.holders import HeldTrials
 from study.plan import Trial, plan_study
@@ -44,6 +44,7 @@ class TrialOutcome:
     peak_rss_mb: float
     interrupted: bool = False  # a stop signal came after the trial reported its results: saved, then stop
     held: bool = False  # it goes on holding an iterator to probe the boundary at full age (study/holders.py)
+    damaged_file: str = ""  # the trial failed on this data file, which the study can rebuild (study.repair)
 
 
 class Interrupted(Exception):
@@ -146,9 +147,11 @@ def run_trial_process(
     env[supervise.PARENT_PID_VARIABLE] = str(os.getpid())  # the child ends when this process does
     started = time.perf_counter()
     epochs, done, error, status, ended, interrupted, held = [], {}, "", schema.OK, None, False, False
+    damaged_file = ""
     with open(log_path, "w", encoding="utf-8") as log:
-        # A session of its own: Ctrl-C reaches the runner, which stops the child's whole process group.
-        process = supervise.start(
+        # A session of its own: Ctrl-C reaches the runner, which stops the child. Under a supervisor, so that
+        # nothing the trial starts, at any depth, outlives the study, however the study ends.
+        process = supervise.start_supervised(
             _child_command(config, trial, service_address, holders is not None), subprocess.PIPE, log,
             environment=env, text=True,
         )
@@ -192,7 +195,7 @@ def run_trial_process(
                         held = True
                         break
                 elif event["event"] == "error":
-                    status, error = "failed", event["error"]
+                    status, error, damaged_file = "failed", event["error"], event.get("damaged_file", "")
             if held:
                 holders.adopt(trial, process, lines, done)
             else:
@@ -222,7 +225,7 @@ def run_trial_process(
     return TrialOutcome(
         status=status, error=error, epochs=epochs, done=done, wall_seconds=wall_seconds,
         cpu_user_seconds=usage.ru_utime, cpu_system_seconds=usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024,
-        interrupted=interrupted, held=held,
+        interrupted=interrupted, held=held, damaged_file=damaged_file,
     )
 
 
@@ -320,6 +323,13 @@ def _plan_line(config: StudyConfig, plan: list[Trial], todo: int, examples: int)
 
 
 def _run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None) -> TrialOutcome:
+    # A data file found damaged inside the trial: rebuilt once, and the trial run again (study.repair).
+    return repair.run_rebuilding_once(
+        config, trial.strategy, lambda: _run_trial_once(config, trial, position, progress, holders), progress.echo
+    )
+
+
+def _run_trial_once(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None) -> TrialOutcome:
     log_path = config.out_dir / "logs" / f"{position:03d}-{trial.label().replace('@', '-')}-block{trial.repeat}.log"
     trial_config = config.at_sweep_value(trial.sweep_value)
     on_epoch = lambda event: progress.epoch(position, trial, event)  # noqa: E731
@@ -353,6 +363,8 @@ def calibrate(config: StudyConfig) -> budget.Calibration:
     )
     log_path = config.out_dir / "logs" / "calibration.log"
     outcome = run_trial_process(small, Trial(0, schema.COMPUTE_BOUND), log_path, on_epoch=lambda event: None)
+    # A stop that came after the trial reported its results returns them (`interrupted`): stop all the same.
+    supervise.raise_if_stop_received()
     if outcome.status != schema.OK:
         raise StudyError(f"the calibration trial failed ({outcome.error}); see {log_path}")
     epochs_seconds = sum(event["epoch_seconds"] for event in outcome.epochs)
@@ -377,6 +389,7 @@ def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:
         config.budget_minutes * 60, time.monotonic() - started, calibration, trials_per_block, train_size,
         config.batch_size, REPORT_SECONDS, epochs=config.epochs, repeats=config.repeats, limit=config.limit,
     )
+    supervise.raise_if_stop_received()  # a stop whose KeyboardInterrupt a finalizer swallowed while planning
     echo(chosen.describe(trials_per_block))
     results_files.write_json(config.out_dir / schema.PLAN, {
         "calibration": dataclasses.asdict(calibration), "plan": dataclasses.asdict(chosen),

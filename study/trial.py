@@ -6,9 +6,10 @@ another's warm caches, threads or memory. It reports to the runner through JSON 
 
 Events: `progress` (where the running epoch is, at most about twice a second, for the live line), one `epoch`
 per finished epoch, then `done` (validation and pipeline-only figures, the batch shape the step was traced for,
-and the strategy's diagnostic if it has one: inputs.base.FeedStrategy.diagnostic) or `error`. A trial asked to
-probe the boundary at full age (study/boundary_probe.py) says so in `done` (`holding_seconds`), stays alive holding its
-used iterator, idle, sends one `boundary` event and exits.
+and the strategy's diagnostic if it has one: inputs.base.FeedStrategy.diagnostic) or `error` (with `damaged_file`
+when a file the study can rebuild was found damaged). A trial asked to probe the boundary at full age
+(study/boundary_probe.py) says so in `done` (`holding_seconds`), stays alive holding its used iterator, idle,
+sends one `boundary` event and exits.
 """
 
 from __future__ import annotations
@@ -217,12 +218,19 @@ def describe(error: BaseException) -> str:
     return (inner[-1] if inner else text.splitlines()[0])[:500]
 
 
-def main(argv=None) -> int:
-    from study import supervise
+def damage_of(error: BaseException) -> dict:
+    """{"damaged_file": path} when the trial failed on a damaged file the study can rebuild (study.repair)."""
+    from inputs.corpus import DamagedFileError
 
-    # First of all: end with the runner, however it ends (SIGKILL and the OOM killer included), taking this
-    # process' own children (its process group) along.
-    supervise.exit_with_parent_from_environment(whole_group=True)
+    return {"damaged_file": error.path} if isinstance(error, DamagedFileError) else {}
+
+
+def main(argv=None) -> int:
+    from processes import parent_death
+
+    # First of all: end with the supervisor the runner started this under, should it be killed itself,
+    # taking this process' own group along. (The supervisor ends everything below it when the runner ends.)
+    parent_death.exit_with_parent_from_environment(whole_group=True)
     from study.config import StudyConfig
 
     argv = sys.argv[1:] if argv is None else argv
@@ -233,7 +241,7 @@ def main(argv=None) -> int:
                      spec.get("probe_boundary", False))
     except BaseException as error:  # noqa: BLE001 - every failure is reported to the runner as one line
         traceback.print_exc()
-        _emit(channel, "error", error=describe(error))
+        _emit(channel, "error", error=describe(error), **damage_of(error))
         return 1
     if probed:
         # Everything is reported: end now rather than destroy the probe's other iterators at interpreter exit,

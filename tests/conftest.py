@@ -1,6 +1,7 @@
 """Fixtures shared across the tests: the data cache, the embedded corpus, the CLI, a small split of the real
-corpus with its TFRecords (for the strategy contract and tfrecord), a one-worker tf.data service, and a small
-hand-made corpus for the online strategies whose labels are example ids."""
+corpus with its TFRecords (for the strategy contract and tfrecord), a one-worker tf.data service, a small
+hand-made corpus for the online strategies whose labels are example ids, and the processes a test started (killed
+after it)."""
 
 import os
 import socket
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 from inputs import corpus, text
@@ -58,6 +60,40 @@ def one_worker_service():
 
     with local_cluster(1) as address:
         yield address
+
+
+class StartedProcesses:
+    """The processes a test started, to SIGKILL after it. Each is remembered as a psutil.Process when it is
+    added, so a pid that the kernel has handed to another process since (the session's tf.data service, say) is
+    never signalled: psutil checks the process' start time before it sends a signal."""
+
+    def __init__(self):
+        self._processes = []
+
+    def append(self, pid: int) -> None:
+        try:
+            self._processes.append(psutil.Process(pid))
+        except psutil.Error:  # ended already
+            pass
+
+    def extend(self, pids) -> None:
+        for pid in pids:
+            self.append(pid)
+
+    def kill_all(self) -> None:
+        for process in self._processes:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+
+
+@pytest.fixture
+def cleanup():
+    """Pids to SIGKILL after the test, whatever happened (never anything the test did not start)."""
+    started = StartedProcesses()
+    yield started
+    started.kill_all()
 
 
 @pytest.fixture

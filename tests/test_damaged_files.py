@@ -266,3 +266,86 @@ def test_the_check_before_the_study_repairs_the_records_or_names_the_problem(sma
     a_file.write_text("")
     refused = check(a_file)
     assert refused.returncode == 2 and "TFRecords in" in refused.stderr.strip().splitlines()[-1]
+
+
+# --- a shard found damaged inside a trial: rebuilt once, the trial run again ------------------------------------
+
+
+def test_a_shard_damaged_inside_a_trial_is_rebuilt_and_the_trial_run_again(tmp_path):
+    import pandas as pd
+
+    from tests.conftest import run_cli
+
+    out, marker = tmp_path / "out", tmp_path / "damaged-shard"
+    result = run_cli(
+        "--strategies", "damages-a-record-once", "--model", "small", "--limit", "64", "--batch-size", "32",
+        "--repeats", "1", "--epochs", "2", "--out", str(out),
+        env_extra={"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:DamagesARecordOnce", "SHARD_DAMAGE_MARKER": str(marker)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    shard = marker.read_text()
+    assert f"{shard} was found damaged: rebuilding it and running the trial again." in result.stdout
+    trials = pd.read_csv(out / "trials.csv").set_index("strategy")
+    assert len(trials) == 2 and (trials["status"] == "ok").all()  # it and the limit, each once
+    assert trials.loc["damages-a-record-once", "error"] == f"ran again after rebuilding damaged {shard}"
+    results = pd.read_csv(out / "results.csv")
+    assert sorted(results[results["strategy"] == "damages-a-record-once"]["epoch"]) == [1, 2]
+
+
+def _outcome(status="ok", error="", damaged_file=""):
+    from study.runner import TrialOutcome
+
+    return TrialOutcome(status, error, [], {}, 1.0, 0.5, 0.1, 100.0, damaged_file=damaged_file)
+
+
+DAMAGED = _outcome("failed", "DamagedFileError: TFRecord shard /records/train-3 is damaged (truncated record at 100): "
+                   "delete /records and the records are rebuilt on the next run", "/records/train-3")
+
+
+class _Rebuilds(list):
+    answer = None  # what each rebuild answers: None, rebuilt; else its one line of failure
+
+
+@pytest.fixture
+def rebuilds(monkeypatch):
+    """The rebuilds asked for, the strategy's `prepare` replaced: each call appends its (config, strategy)."""
+    from study import repair
+
+    asked = _Rebuilds()
+    monkeypatch.setattr(repair, "rebuild", lambda config, strategy: asked.append((config, strategy)) or asked.answer)
+    return asked
+
+
+def _run(outcomes):
+    from study import repair
+    from study.config import StudyConfig
+
+    runs, said = iter(outcomes), []
+    return repair.run_rebuilding_once(StudyConfig(), "tfrecord", lambda: next(runs), said.append), said
+
+
+def test_a_trial_without_damage_runs_once(rebuilds):
+    failed = _outcome("failed", "RuntimeError: boom")
+    assert _run([failed]) == (failed, []) and rebuilds == []
+
+
+def test_a_trial_that_runs_well_after_the_rebuild_is_recorded_as_run_again(rebuilds):
+    final, said = _run([DAMAGED, _outcome()])
+    assert final.status == "ok" and final.error == "ran again after rebuilding damaged /records/train-3"
+    assert said == ["/records/train-3 was found damaged: rebuilding it and running the trial again."]
+    assert [strategy for _, strategy in rebuilds] == ["tfrecord"]  # its own files, by its own prepare
+
+
+def test_damage_found_again_after_the_rebuild_is_one_line_naming_the_file(rebuilds):
+    final, _ = _run([DAMAGED, DAMAGED])
+    assert final.status == "failed" and len(rebuilds) == 1  # rebuilt once only
+    assert final.error == f"damaged again after it was rebuilt once: {DAMAGED.error}"
+    assert "\n" not in final.error and "/records/train-3" in final.error
+
+
+def test_a_rebuild_that_fails_fails_the_trial_naming_the_file(rebuilds):
+    rebuilds.answer = "TFRecords in /records: [Errno 28] No space left on device"
+    final, _ = _run([DAMAGED])  # not run again
+    assert final.status == "failed"
+    assert final.error == ("/records/train-3 is damaged, and rebuilding it failed: TFRecords in /records: "
+                           "[Errno 28] No space left on device")

@@ -5,6 +5,7 @@ studies on one folder) with tiny studies and real processes, and checks by pid t
 No test asserts a duration: "within seconds" is a generous deadline for the thing to have happened at all.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,18 +18,44 @@ import pandas as pd
 import psutil
 import pytest
 
+from processes import children
 from study import supervise
 from tests.conftest import PROJECT_ROOT, run_cli
 
 TINY = ["--model", "small", "--limit", "64", "--batch-size", "32", "--repeats", "1", "--epochs", "2"]  # no budget planning
-PLUGINS = "tests.faulty_strategies:HangsMidEpoch,tests.faulty_strategies:SlowToExit"
+PLUGINS = ",".join(f"tests.faulty_strategies:{name}" for name in
+                   ("HangsMidEpoch", "SlowToExit", "StartsADaemonThenHangs", "LeavesADaemon"))
 GONE_WITHIN = 20  # seconds: generous on a loaded 2-core machine; the mechanisms act within about 1 s
+MARK = "STUDY_FAULT_TEST_MARK"  # in a study's environment: every process it starts, at any depth, inherits it
 
 
-def start_study(out, *arguments, env_extra=None):
-    env = dict(os.environ, INPUT_STUDY_PLUGINS=PLUGINS, **(env_extra or {}))
-    command = [sys.executable, str(PROJECT_ROOT / "run_study.py"), *TINY, "--out", str(out), *arguments]
+def start_study(out, *arguments, env_extra=None, tiny=True):
+    """A study (TINY settings unless `tiny` is False) whose every process carries MARK = `out` (see `marked`)."""
+    env = dict(os.environ, INPUT_STUDY_PLUGINS=PLUGINS, **{MARK: str(out)}, **(env_extra or {}))
+    command = [sys.executable, str(PROJECT_ROOT / "run_study.py"), *(TINY if tiny else []), "--out", str(out), *arguments]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def marked(out):
+    """The living processes of the study writing to `out`, at any depth: also those that left its process
+    tree (a daemon, an orphan) or were started after anyone looked - they all inherit its environment."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(MARK) == str(out) and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+def none_marked(out, timeout=GONE_WITHIN):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not marked(out):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def wait_for(condition, what, timeout=180):
@@ -42,13 +69,14 @@ def wait_for(condition, what, timeout=180):
 
 
 def trial_of(study, strategy):
-    """The pid of the study's trial process for `strategy`, once it runs, else None."""
+    """The pid of the study's trial process for `strategy`, once it runs, else None (its supervisor, whose
+    command line holds the trial's, is not it)."""
     try:
         for child in psutil.Process(study.pid).children(recursive=True):
-            command = " ".join(child.cmdline())
-            if "study.trial" in command and f'"strategy": "{strategy}"' in command:
+            command = child.cmdline()
+            if command[1:3] == ["-m", "study.trial"] and f'"strategy": "{strategy}"' in command[3]:
                 return child.pid
-    except psutil.Error:
+    except (psutil.Error, IndexError):
         pass
     return None
 
@@ -67,19 +95,6 @@ def alive(pid):
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-@pytest.fixture
-def cleanup():
-    """Pids to SIGKILL after the test, whatever happened (never anything the test did not start)."""
-    pids = []
-    yield pids
-    for pid in pids:
-        try:
-            process = psutil.Process(pid)
-            process.kill()
-        except psutil.Error:
-            pass
 
 
 def descendants(pid):
@@ -112,6 +127,52 @@ def test_sigkill_of_the_study_ends_its_trial_process(tmp_path, cleanup):
     assert all_gone([trial]), f"trial process {trial} outlived the study"
 
 
+# Slow per-example work (20 ms) keeps a trial's own workers busy for minutes; the limit's trial is quick.
+WITH_WORKERS = {
+    "pydataset-processes": ["--strategies", "pydataset", "--use-multiprocessing"],
+    "grain": ["--strategies", "grain"],
+}
+
+
+@pytest.mark.parametrize("feed", sorted(WITH_WORKERS))
+def test_sigkill_of_the_study_ends_the_worker_processes_of_its_trial(tmp_path, cleanup, feed):
+    out = tmp_path / "out"
+    strategy = WITH_WORKERS[feed][1]
+    study = start_study(out, *WITH_WORKERS[feed], "--epochs", "100", "--preprocess-cost", "20000", "--trial-timeout", "3000")
+    cleanup.append(study.pid)
+    trial = wait_for(lambda: trial_of(study, strategy), f"the {strategy} trial", timeout=600)
+    workers = wait_for(lambda: descendants(trial) if len(descendants(trial)) >= 2 else None, "the trial's workers")
+    started = marked(out)
+    cleanup.extend(started)
+    assert trial in started and set(workers) <= set(started)
+    study.kill()
+    study.wait()
+    assert none_marked(out), f"{marked(out)} outlived the study (the trial was {trial}, its workers {workers})"
+
+
+def test_sigkill_of_the_study_ends_a_daemon_its_trial_started(tmp_path, cleanup):
+    out = tmp_path / "out"
+    study = start_study(out, "--strategies", "starts-a-daemon", "--epochs", "3", "--trial-timeout", "300")
+    cleanup.append(study.pid)
+    read_until(study, "starts-a-daemon", "epoch 1/3")  # its second epoch now hangs
+    started = marked(out)
+    cleanup.extend(started)
+    (daemon,) = [pid for pid in started if psutil.Process(pid).cmdline()[-1] == "import time; time.sleep(600)"]
+    supervisor = psutil.Process(trial_of(study, "starts-a-daemon")).ppid()
+    assert psutil.Process(daemon).ppid() == supervisor  # orphaned, and adopted by the trial's supervisor
+    study.kill()
+    study.wait()
+    assert none_marked(out), f"{marked(out)} outlived the study"
+
+
+def test_what_a_finished_trial_leaves_running_ends_with_it(tmp_path):
+    out = tmp_path / "out"
+    study = start_study(out, "--strategies", "leaves-a-daemon")
+    stdout, stderr = study.communicate(timeout=600)
+    assert study.returncode == 0, stderr[-2000:]
+    assert none_marked(out), f"{marked(out)} outlived their trial"
+
+
 def test_sigkill_of_the_study_during_a_service_trial_ends_the_trial_and_the_servers(tmp_path, cleanup):
     study = start_study(tmp_path / "out", "--strategies", "tfdata-service", "--epochs", "1000", "--service-workers", "1")
     cleanup.append(study.pid)
@@ -128,7 +189,7 @@ def test_sigkill_of_the_owner_of_a_local_cluster_ends_its_servers(cleanup):
     owner = subprocess.Popen(
         [sys.executable, "-c", "from inputs.service import local_cluster\nimport time\n"
          "with local_cluster(1) as address:\n    print(address, flush=True)\n    time.sleep(600)\n"],
-        cwd=PROJECT_ROOT, env=supervise.child_environment(), stdout=subprocess.PIPE, text=True,
+        cwd=PROJECT_ROOT, env=children.child_environment(), stdout=subprocess.PIPE, text=True,
     )
     cleanup.append(owner.pid)
     assert owner.stdout.readline().startswith("grpc://127.0.0.1:")
@@ -160,7 +221,7 @@ def test_local_servers_listen_on_loopback_only(one_worker_service):
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_a_worker_waiting_for_its_dispatcher_stops_on_a_signal(closed_port, stop_signal, cleanup):
-    env = dict(supervise.child_environment(), TF_CPP_MIN_LOG_LEVEL="0")
+    env = dict(children.child_environment(), TF_CPP_MIN_LOG_LEVEL="0")
     worker = subprocess.Popen(
         [sys.executable, "-m", "inputs.service", "worker", "--dispatcher", f"127.0.0.1:{closed_port}"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -201,7 +262,7 @@ def test_a_service_worker_killed_mid_trial_fails_the_trial_with_one_line(tmp_pat
     workers = wait_for(lambda: [child.pid for child in psutil.Process(study.pid).children(recursive=True)
                                 if "inputs.service worker" in " ".join(child.cmdline())], "the worker")
     cleanup.extend([trial, *workers])
-    time.sleep(10)  # into the trial (if the worker dies before training starts, the same line must come)
+    read_until(study, "tfdata-service", "epoch 1/1000")  # training against the worker
     os.kill(workers[0], signal.SIGKILL)
     try:
         stdout, stderr = study.communicate(timeout=120)
@@ -324,6 +385,77 @@ def test_sigterm_while_the_report_is_drawn_exits_130_and_says_the_measurements_a
     assert "nothing was measured" not in stdout + stderr
 
 
+# --- 8b. a stop during the calibration or the planning: status 130, nothing left running ----------------------
+
+
+def test_sigterm_during_the_calibration_exits_130_with_nothing_left_running(tmp_path, cleanup):
+    out = tmp_path / "out"
+    # No --repeats: the blocks are planned from a calibration trial (of the lstm: long enough to be caught in it).
+    study = start_study(out, "--strategies", "arrays", "--model", "lstm", "--limit", "64", "--epochs", "2", tiny=False)
+    cleanup.append(study.pid)
+    read_until(study, "Calibrating on this machine")
+    wait_for(lambda: trial_of(study, "compute-bound"), "the calibration trial")
+    cleanup.extend(marked(out))
+    study.send_signal(signal.SIGTERM)
+    stdout, stderr = study.communicate(timeout=60)
+    assert study.returncode == 130, stdout[-1000:] + stderr[-2000:]
+    assert stderr.strip().splitlines()[-1] == "run_study.py: interrupted before any trial started; nothing was measured."
+    assert "Traceback" not in stderr and "Planned" not in stdout
+    assert none_marked(out), f"{marked(out)} outlived the study"
+
+
+def _main_in_process(*arguments):
+    """run_study.main as the command runs it, in this process; the stop-signal handlers it installs are undone."""
+    import run_study
+
+    handlers = {number: signal.getsignal(number) for number in supervise.STOP_SIGNALS}
+    try:
+        return run_study.main(list(arguments))
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+
+
+PLANNED_STUDY = ("--strategies", "arrays", "--model", "small", "--limit", "64", "--epochs", "2")  # no --repeats
+
+
+@pytest.fixture
+def stop_signals(monkeypatch):
+    """The study's record of a stop signal, fresh for this test and undone after it."""
+    monkeypatch.setattr(supervise._STOP, "received", None)
+    monkeypatch.setattr(supervise._STOP, "pending", None)
+
+
+def test_sigterm_during_the_planning_exits_130_before_any_trial(tmp_path, monkeypatch, capsys, stop_signals):
+    from study import budget, runner
+
+    def planning(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # the study's handler raises KeyboardInterrupt right here
+        pytest.fail("the stop signal did not stop the planning")
+
+    monkeypatch.setattr(runner, "calibrate", lambda config: budget.Calibration(trial_overhead_seconds=2.0, step_seconds=0.01))
+    monkeypatch.setattr(budget, "plan", planning)
+    monkeypatch.setattr(runner, "run_trial_process", lambda *args, **kwargs: pytest.fail("a trial ran"))
+    assert _main_in_process(*PLANNED_STUDY, "--out", str(tmp_path / "out")) == 130
+    assert capsys.readouterr().err.strip() == "run_study.py: interrupted before any trial started; nothing was measured."
+
+
+def test_a_stop_after_the_calibration_trial_reported_its_results_still_stops(tmp_path, monkeypatch, capsys, stop_signals):
+    from study import budget, runner
+
+    def calibration_trial(*args, **kwargs):
+        # As run_trial_process does when the signal comes after the trial's `done`: the results are returned.
+        with contextlib.suppress(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+        epochs = [{"epoch": number, "epoch_seconds": 1.0, "step_seconds": [0.01] * 40} for number in (1, 2)]
+        return runner.TrialOutcome("ok", "", epochs, {"event": "done"}, 5.0, 4.0, 0.5, 300.0, interrupted=True)
+
+    monkeypatch.setattr(runner, "run_trial_process", calibration_trial)
+    monkeypatch.setattr(budget, "plan", lambda *args, **kwargs: pytest.fail("the study went on to plan"))
+    assert _main_in_process(*PLANNED_STUDY, "--out", str(tmp_path / "out")) == 130
+    assert capsys.readouterr().err.strip() == "run_study.py: interrupted before any trial started; nothing was measured."
+
+
 # --- 9. every trial failed: a summary of the failures, status 1 -----------------------------------------------
 
 
@@ -344,33 +476,10 @@ def test_a_second_dispatcher_on_a_taken_port_fails_with_one_line(one_worker_serv
     port = int(one_worker_service.rsplit(":", 1)[1])
     second = subprocess.run(
         [sys.executable, "-m", "inputs.service", "dispatcher", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=supervise.child_environment(), capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT, env=children.child_environment(), capture_output=True, text=True, timeout=120,
     )
     assert second.returncode == 1
     assert second.stderr.strip() == (
         f"tf.data service dispatcher failed to start: port {port} is in use (another server there?); choose another --port"
     )
     assert "ready" not in second.stdout
-
-
-# --- the others an operator would try -------------------------------------------------------------------------
-
-
-def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
-    ready = tmp_path / "ready"
-    child = supervise.start(
-        [sys.executable, "-c", f"import signal, time, pathlib\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-         f"pathlib.Path({str(ready)!r}).touch()\ntime.sleep(600)\n"], subprocess.DEVNULL, subprocess.DEVNULL,
-    )
-    wait_for(ready.exists, "the child to ignore SIGTERM", timeout=60)
-    (ended,) = supervise.stop([child], grace_seconds=1.0)
-    assert ended.exit_code == -signal.SIGKILL
-
-
-def test_a_trial_started_after_its_parent_died_ends_at_once():
-    # The parent-death signal is set in the child, after it started: a parent already gone must be noticed.
-    code = subprocess.run(
-        [sys.executable, "-c", "from study import supervise\nsupervise.exit_with_parent(1)\nimport time\ntime.sleep(60)"],
-        cwd=PROJECT_ROOT, env=supervise.child_environment(), timeout=30,
-    ).returncode
-    assert code == -signal.SIGKILL

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pandas as pd
+import psutil
 import pytest
 
 from study import schema
@@ -155,7 +156,9 @@ def _interrupted_then_resumed(out):
     while not (trials.exists() and len(trials.read_text().splitlines()) >= 2):  # header + first trial
         assert process.poll() is None and time.monotonic() < deadline, "the study ended before its first trial"
         time.sleep(0.2)
-    time.sleep(2)  # into the second trial
+    while not _trial_running(process):  # into the second trial
+        assert process.poll() is None and time.monotonic() < deadline, "the study ended before its second trial"
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     signalled = time.monotonic()
     stdout, _ = process.communicate(timeout=60)
@@ -163,10 +166,17 @@ def _interrupted_then_resumed(out):
     return process.returncode, stopped_after, stdout, run_cli(*arguments[2:], "--resume")
 
 
+def _trial_running(study) -> bool:
+    try:
+        return any(child.cmdline()[1:3] == ["-m", "study.trial"] for child in psutil.Process(study.pid).children(recursive=True))
+    except psutil.Error:
+        return False
+
+
 def test_interrupted_study_resumes_to_exactly_the_rows_of_an_uninterrupted_one(tmp_path, study):
     out = tmp_path / "interrupted"
     code, stopped_after, stdout, resumed = _interrupted_then_resumed(out)
-    assert code != 0 and stopped_after < 30
+    assert code == 130 and stopped_after < 60  # "within seconds": generous on a loaded machine
     assert "--resume" in stdout
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "Resuming:" in resumed.stdout

@@ -11,9 +11,9 @@ from inputs.corpus.prepare import (
     prepare,
     stratified_split,
 )
-from inputs.errors import DataError
+from inputs.errors import DamagedFileError, DataError
 
 __all__ = [
-    "CACHE_FORMAT", "DataError", "DataSettings", "PreparedData", "build_vocabulary", "default_cache_dir",
+    "CACHE_FORMAT", "DamagedFileError", "DataError", "DataSettings", "PreparedData", "build_vocabulary", "default_cache_dir",
     "load_corpus", "prepare", "stratified_split",
 ]

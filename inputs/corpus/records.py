@@ -29,7 +29,7 @@ def records_dir(cache_dir: str | None) -> Path:
 
 
 def verify_shards(split_info) -> None:
-    """Every shard exists and holds the number of intact records TFDS recorded, or a DataError naming it."""
+    """Every shard exists and holds the number of intact records TFDS recorded, or a DamagedFileError naming it."""
     import tensorflow as tf
 
     @tf.function  # traced once for all shards; reading checks every record's CRC
@@ -39,17 +39,17 @@ def verify_shards(split_info) -> None:
     for path, expected in zip(split_info.filepaths, split_info.shard_lengths):
         remedy = f"delete {Path(path).parent} and the records are rebuilt on the next run"
         if not Path(path).is_file():
-            raise corpus.DataError(f"TFRecord shard {path} is missing: {remedy}")
+            raise corpus.DamagedFileError(f"TFRecord shard {path} is missing: {remedy}", path)
         try:
             count = int(count_records(tf.constant(str(path))))
         except tf.errors.DataLossError as error:
             # TensorFlow wraps the reader's finding ("corrupted record at 12") in op and graph names.
             finding = re.search(r"(corrupted|truncated) record at \d+", error.message)
             detail = finding.group(0) if finding else error.message
-            raise corpus.DataError(f"TFRecord shard {path} is damaged ({detail}): {remedy}") from None
+            raise corpus.DamagedFileError(f"TFRecord shard {path} is damaged ({detail}): {remedy}", path) from None
         if count != expected:
-            raise corpus.DataError(
-                f"TFRecord shard {path} holds {count} records, not the {expected} written: {remedy}"
+            raise corpus.DamagedFileError(
+                f"TFRecord shard {path} holds {count} records, not the {expected} written: {remedy}", path
             )
 
 

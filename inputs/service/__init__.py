@@ -9,10 +9,10 @@
 - `check_dispatcher(address)` says within a bounded time whether a dispatcher answers at `grpc://HOST:PORT`
   and has workers, before a trial starts training against it (`check`).
 
-TensorFlow's servers listen on every interface of the machine (its configs have a port but no bind address);
-`--host` only sets the name they announce. The servers `local_cluster` starts for the study listen on the
-loopback address only, through a preloaded bind() shim (`loopback_bind.c`). The service has no
-authentication: on a shared network, keep its ports behind a firewall.
+The service has no authentication, so every server listens on the loopback address unless `--bind ADDRESS`
+asks otherwise; TensorFlow's servers would listen on every interface (their configs have a port but no
+address), so a preloaded bind() shim keeps them to the address and each server checks its own listening
+sockets (`bind`). `--host` only sets the name a server announces.
 """
 
 from inputs.service.check import ServiceError, check_dispatcher, parse_address

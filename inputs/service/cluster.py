@@ -1,20 +1,16 @@
 """A local tf.data service cluster for one trial: a dispatcher and workers as separate processes on 127.0.0.1.
 
 Each server is a `python -m inputs.service` process, started, stopped and tied to this process' life by
-`study.supervise`, like the runner's trial processes.
+`processes`, like the runner's trial processes, and kept to the loopback address by `inputs.service.bind`.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
-import hashlib
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,10 +19,11 @@ import weakref
 from pathlib import Path
 from typing import Iterator
 
+from inputs.service import bind
 from inputs.service.check import ServiceError, check_dispatcher
-from study import supervise
+from processes import children
 
-LOOPBACK = "127.0.0.1"
+LOOPBACK = bind.LOOPBACK
 _READY = re.compile(r" ready at (?:grpc://)?(?P<host>\S+):(?P<port>[0-9]+) ")
 
 
@@ -38,8 +35,8 @@ def local_cluster(workers: int, startup_timeout: float = 60.0) -> Iterator[str]:
     only this process, whose cleanup stops them), on a free port it chose itself. The block starts once every
     server printed its ready line and the dispatcher lists all workers. When the block ends, by any exception,
     KeyboardInterrupt included, or when the start fails, every server gets SIGTERM, then SIGKILL after
-    supervise.STOP_GRACE_SECONDS. Should this process die without cleaning up, the servers get SIGTERM from the kernel
-    (Linux parent-death signal, which fires when the thread that entered the block ends: enter and leave it
+    children.STOP_GRACE_SECONDS. Should this process die without cleaning up, the servers get SIGTERM from the
+    kernel (Linux parent-death signal, which fires when the thread that entered the block ends: enter and leave it
     on one thread), and an atexit hook stops clusters left open at interpreter exit.
     """
     with watched_local_cluster(workers, startup_timeout) as cluster:
@@ -73,7 +70,7 @@ class _Server:
             elif self.process.poll() is not None:
                 raise ServiceError(
                     f"tf.data service {self.name} exited with status {self.process.returncode} during start: "
-                    f"{supervise.last_error_line(self.stderr, 'no error output')}"
+                    f"{children.last_error_line(self.stderr, 'no error output')}"
                 )
         return self.port is not None
 
@@ -103,13 +100,11 @@ class _LocalCluster:
     def _launch(self, name: str, *arguments: str) -> _Server:
         stem = Path(self._folder.name) / name.replace(" ", "-")
         stdout, stderr = stem.with_suffix(".out"), stem.with_suffix(".err")
-        command = _server_command(*arguments, "--host", LOOPBACK, "--exit-with-parent", str(os.getpid()))
-        environment = supervise.child_environment()
-        preload = loopback_preload()
-        if preload:
-            environment["LD_PRELOAD"] = " ".join(filter(None, [str(preload), environment.get("LD_PRELOAD")]))
+        environment, listen_on = _loopback_environment(children.child_environment())
+        command = _server_command(*arguments, "--bind", listen_on, "--host", LOOPBACK,
+                                  "--exit-with-parent", str(os.getpid()))
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
-            process = supervise.start(command, out, err, environment=environment, cwd=supervise.PROJECT_ROOT)
+            process = children.start(command, out, err, environment=environment, cwd=children.PROJECT_ROOT)
         server = _Server(name, process, stdout, stderr)
         self._servers.append(server)
         return server
@@ -130,47 +125,26 @@ class _LocalCluster:
                 where = f"tf.data service {server.name} (pid {server.process.pid})"
                 if code < 0:
                     return f"{where} was killed by {signal.Signals(-code).name}"
-                return f"{where} exited with status {code}: {supervise.last_error_line(server.stderr, 'no error output')}"
+                return f"{where} exited with status {code}: {children.last_error_line(server.stderr, 'no error output')}"
         return None
 
     def stop(self) -> None:
         """SIGTERM to every server still running (workers first), SIGKILL after the grace period; idempotent."""
         servers, self._servers = list(reversed(self._servers)), []
-        supervise.stop([server.process for server in servers])
+        children.stop([server.process for server in servers])
         self._folder.cleanup()
         _OPEN_CLUSTERS.discard(self)
 
 
-_LOOPBACK_SOURCE = Path(__file__).with_name("loopback_bind.c")
-
-
-@functools.lru_cache(maxsize=None)
-def loopback_preload() -> Path | None:
-    """A shared library that, preloaded into a server, makes it listen on the loopback address only
-    (`loopback_bind.c`; TensorFlow's servers have no bind-address option). Built once per source version with
-    the system's C compiler into the temporary folder; None, with a warning, where that cannot be done
-    (not Linux, no compiler): the servers then listen on all interfaces, as TensorFlow makes them."""
-    if not sys.platform.startswith("linux"):
-        return None
-    source = _LOOPBACK_SOURCE.read_bytes()
-    library = Path(tempfile.gettempdir()) / (
-        f"input-pipeline-study-loopback-{hashlib.sha256(source).hexdigest()[:16]}-{os.getuid()}.so")
-    if library.exists():
-        return library
-    compiler = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
-    if compiler is None:
-        warnings.warn("no C compiler: the local tf.data service servers listen on all interfaces", stacklevel=2)
-        return None
-    partial = library.with_suffix(f".{os.getpid()}.partial")
-    built = subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", str(partial), str(_LOOPBACK_SOURCE), "-ldl"],
-                           capture_output=True, text=True)
-    if built.returncode != 0:
-        partial.unlink(missing_ok=True)
-        warnings.warn(f"cannot build {_LOOPBACK_SOURCE.name} ({built.stderr.strip()[:200]}): the local tf.data "
-                      "service servers listen on all interfaces", stacklevel=2)
-        return None
-    os.replace(partial, library)  # atomic: a concurrent study sees the whole library or none
-    return library
+def _loopback_environment(environment: dict) -> tuple[dict, str]:
+    """(environment, --bind address) for a server of the study's own: kept to the loopback address (the shim
+    preloaded here already, so the server need not start itself again), or, where the shim cannot be built,
+    on every interface with a warning - the study's servers must start either way."""
+    try:
+        return bind.environment_binding(environment, LOOPBACK), LOOPBACK
+    except bind.BindError as error:
+        warnings.warn(f"{error}: the local tf.data service servers listen on every interface", stacklevel=3)
+        return environment, "0.0.0.0"
 
 
 def _server_command(*arguments: str) -> list[str]:
