@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     from inputs.errors import InputError
     from inputs.registry import PluginError
     from study.results_files import ResultsError
-    from study.runner import StudyError
+    from study.budget_planning import StudyError
 
     try:
         args = build_parser().parse_args(argv)

@@ -75,7 +75,7 @@ def study_trial(strategy: str, settings: dict) -> list[dict]:
     from study import schema
     from study.config import StudyConfig
     from study.plan import Trial
-    from study.runner import run_trial_process
+    from study.trial_process import run_trial_process
 
     config = StudyConfig(strategies=(strategy,), epochs=settings["epochs"], repeats=1, batch_size=settings["batch_size"],
                          limit=settings["limit"], seed=settings["seed"], model=settings["model"])

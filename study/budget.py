@@ -37,6 +37,7 @@ PRIOR_SPREAD = 0.08
 # per trial, and at the end for the last probes: a full epoch's hold plus the wait for destroying the iterator.
 PROBE_SECONDS = 3.0
 PROBE_END_SECONDS = 30.0
+REPORT_SECONDS = 60.0  # set aside for drawing the report at the end of a budgeted study
 
 
 class BudgetError(Exception):

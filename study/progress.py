@@ -12,6 +12,7 @@ the pipeline-only pass) - so it moves when an epoch ends, not with the pace of t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import statistics
@@ -163,6 +164,12 @@ class Progress:
             self._bar.write(line, file=self.stream)  # above the live line, which is then redrawn
         else:
             self.echo(line)
+
+
+def echo_quietly(echo, message: str) -> None:
+    """A closing line that a closed terminal (SIGHUP) does not turn from a clean stop into an error."""
+    with contextlib.suppress(OSError):
+        echo(message)
 
 
 def _left(seconds: float) -> str:

@@ -18,7 +18,7 @@ from study.config import StudyConfig
 
 
 def run_rebuilding_once(config: StudyConfig, strategy: str, run_trial, echo):
-    """`run_trial()` (-> runner.TrialOutcome); once more after a rebuild if it found a data file damaged."""
+    """`run_trial()` (-> study.trial_process.TrialOutcome); once more after a rebuild if it found a data file damaged."""
     first = run_trial()
     if not first.damaged_file:
         return first

@@ -293,7 +293,7 @@ def test_a_shard_damaged_inside_a_trial_is_rebuilt_and_the_trial_run_again(tmp_p
 
 
 def _outcome(status="ok", error="", damaged_file=""):
-    from study.runner import TrialOutcome
+    from study.trial_process import TrialOutcome
 
     return TrialOutcome(status, error, [], {}, 1.0, 0.5, 0.1, 100.0, damaged_file=damaged_file)
 

@@ -282,8 +282,8 @@ def test_a_service_worker_killed_mid_trial_fails_the_trial_with_one_line(tmp_pat
 
 def test_trials_get_a_default_time_out_from_the_measured_pace():
     from study.config import StudyConfig
-    from study.runner import (DEFAULT_TIMEOUT_FACTOR, DEFAULT_TIMEOUT_FLOOR_SECONDS, UNMEASURED_TIMEOUT_SECONDS,
-                              trial_time_limit)
+    from study.trial_process import (DEFAULT_TIMEOUT_FACTOR, DEFAULT_TIMEOUT_FLOOR_SECONDS, UNMEASURED_TIMEOUT_SECONDS,
+                                     trial_time_limit)
 
     config = StudyConfig(epochs=4)
     assert trial_time_limit(config, [], 0, 0.0)[0] == UNMEASURED_TIMEOUT_SECONDS  # nothing measured yet
@@ -353,13 +353,14 @@ def test_a_signal_after_a_trial_reported_its_results_keeps_the_trial(tmp_path, c
 
 
 def test_ctrl_c_while_the_report_is_drawn_says_the_measurements_are_saved(tmp_path, monkeypatch, capsys):
-    from study import report, runner
+    from study import blocks, report, runner
     from study.config import StudyConfig
+    from study.trial_process import TrialOutcome
 
     def interrupted(out):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "_run_trial", lambda config, trial, position, progress, holders: runner.TrialOutcome(
+    monkeypatch.setattr(blocks, "run_trial", lambda config, trial, position, progress, holders: TrialOutcome(
         "failed", "not run", [], {}, 0.0, 0.0, 0.0, 0.0))
     monkeypatch.setattr(report, "build", interrupted)
     handlers = {number: signal.getsignal(number) for number in supervise.STOP_SIGNALS}
@@ -427,30 +428,30 @@ def stop_signals(monkeypatch):
 
 
 def test_sigterm_during_the_planning_exits_130_before_any_trial(tmp_path, monkeypatch, capsys, stop_signals):
-    from study import budget, runner
+    from study import budget, budget_planning, trial_process
 
     def planning(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGTERM)  # the study's handler raises KeyboardInterrupt right here
         pytest.fail("the stop signal did not stop the planning")
 
-    monkeypatch.setattr(runner, "calibrate", lambda config: budget.Calibration(trial_overhead_seconds=2.0, step_seconds=0.01))
+    monkeypatch.setattr(budget_planning, "calibrate", lambda config: budget.Calibration(trial_overhead_seconds=2.0, step_seconds=0.01))
     monkeypatch.setattr(budget, "plan", planning)
-    monkeypatch.setattr(runner, "run_trial_process", lambda *args, **kwargs: pytest.fail("a trial ran"))
+    monkeypatch.setattr(trial_process, "run_trial_process", lambda *args, **kwargs: pytest.fail("a trial ran"))
     assert _main_in_process(*PLANNED_STUDY, "--out", str(tmp_path / "out")) == 130
     assert capsys.readouterr().err.strip() == "run_study.py: interrupted before any trial started; nothing was measured."
 
 
 def test_a_stop_after_the_calibration_trial_reported_its_results_still_stops(tmp_path, monkeypatch, capsys, stop_signals):
-    from study import budget, runner
+    from study import budget, trial_process
 
     def calibration_trial(*args, **kwargs):
         # As run_trial_process does when the signal comes after the trial's `done`: the results are returned.
         with contextlib.suppress(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGTERM)
         epochs = [{"epoch": number, "epoch_seconds": 1.0, "step_seconds": [0.01] * 40} for number in (1, 2)]
-        return runner.TrialOutcome("ok", "", epochs, {"event": "done"}, 5.0, 4.0, 0.5, 300.0, interrupted=True)
+        return trial_process.TrialOutcome("ok", "", epochs, {"event": "done"}, 5.0, 4.0, 0.5, 300.0, interrupted=True)
 
-    monkeypatch.setattr(runner, "run_trial_process", calibration_trial)
+    monkeypatch.setattr(trial_process, "run_trial_process", calibration_trial)
     monkeypatch.setattr(budget, "plan", lambda *args, **kwargs: pytest.fail("the study went on to plan"))
     assert _main_in_process(*PLANNED_STUDY, "--out", str(tmp_path / "out")) == 130
     assert capsys.readouterr().err.strip() == "run_study.py: interrupted before any trial started; nothing was measured."

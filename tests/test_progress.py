@@ -12,9 +12,9 @@ import pytest
 from study.config import StudyConfig
 from study.plan import Trial
 from study.progress import Progress, TimeLeft
-from study.runner import TrialOutcome
 from study.timing import EpochTimer
 from study.trial import PROTOCOL_PREFIX
+from study.trial_process import TrialOutcome
 from tests.conftest import PROJECT_ROOT
 
 CONFIG = StudyConfig(strategies=("arrays",), epochs=3, repeats=1, model="small", limit=64, batch_size=32)

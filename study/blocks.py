@@ -1,0 +1,178 @@
+"""The plan's blocks, run one after another: each trial of a block in a fresh process, its rows saved as it
+ends; after each block of a sequential plan, the stopping rule (every verdict decided, or no time for another
+block within the budget); at the end, the wait for trials still probing their boundary at full age."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from pathlib import Path
+
+from study import budget, repair, result_rows, results_files, schema, stats, supervise, trial_process
+from study.config import StudyConfig
+from study.holders import HeldTrials
+from study.plan import Trial
+from study.progress import Progress, echo_quietly
+from study.trial import PROTOCOL_PREFIX
+from study.trial_process import TrialOutcome
+from study.trial_service import ServiceStartError, service_for
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM reached the study."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Ending:
+    """How the blocks ended: how many ran, why they stopped, and how many trials failed."""
+    blocks_run: int
+    stopped: str
+    failures: int
+
+
+# --- one trial of the plan ------------------------------------------------------------------------------
+
+
+def run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None) -> TrialOutcome:
+    # A data file found damaged inside the trial: rebuilt once, and the trial run again (study.repair).
+    return repair.run_rebuilding_once(
+        config, trial.strategy, lambda: _run_trial_once(config, trial, position, progress, holders), progress.echo
+    )
+
+
+def _run_trial_once(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None) -> TrialOutcome:
+    log_path = config.out_dir / schema.LOGS / f"{position:03d}-{trial.label().replace('@', '-')}-block{trial.repeat}.log"
+    trial_config = config.at_sweep_value(trial.sweep_value)
+    on_epoch = lambda event: progress.epoch(position, trial, event)  # noqa: E731
+    on_progress = lambda event: progress.step(position, trial, event)  # noqa: E731
+    try:
+        with service_for(trial_config, trial) as (service_address, watch):
+            return trial_process.run_trial_process(
+                trial_config, trial, log_path, on_epoch, service_address, watch, progress.trial_seconds,
+                on_progress=on_progress, holders=holders,
+            )
+    except ServiceStartError as error:  # servers that would not start fail this trial, not the study
+        return TrialOutcome(schema.FAILED, str(error), [], {}, 0.0, 0.0, 0.0, 0.0)
+
+
+# --- the blocks -----------------------------------------------------------------------------------------
+
+
+def run_blocks(config: StudyConfig, plan: list[Trial], done: set, progress: Progress, echo, started: float) -> Ending:
+    """Runs the plan's trials not yet `done`, block by block, until the stopping rule or the last block.
+    A stop signal (KeyboardInterrupt, or Interrupted once a trial's results are saved) stops the trials still
+    holding an iterator and is raised again."""
+    # Shortened epochs: each trial also probes, at the full epoch's age, the destruction of its used iterator where
+    # its fit does it (study/boundary_probe.py), holding the iterator in the background while the next trial runs.
+    holders = HeldTrials(lambda trial, done, event: result_rows.save_boundary(config.out_dir, trial, done, event), PROTOCOL_PREFIX)
+    try:
+        ending = _run_each_block(config, plan, done, progress, echo, started, holders)
+        if holders.waiting:
+            echo_quietly(echo, f"Waiting for {holders.waiting} trial(s) still holding an iterator until it is as old as "
+                               "a full epoch, to measure that boundary ...")
+            holders.wait()
+        return ending
+    except (KeyboardInterrupt, Interrupted):
+        progress.close()
+        with contextlib.suppress(KeyboardInterrupt), supervise.signals_deferred():
+            holders.stop()
+        raise
+
+
+def _blocks(plan: list[Trial]) -> list[list[Trial]]:
+    blocks: dict[int, list[Trial]] = {}
+    for trial in plan:
+        blocks.setdefault(trial.repeat, []).append(trial)
+    return list(blocks.values())
+
+
+def _run_each_block(config: StudyConfig, plan: list[Trial], done: set, progress: Progress, echo, started: float,
+                    holders: HeldTrials) -> Ending:
+    blocks = _blocks(plan)
+    probing = holders if config.epochs_shortened else None
+    failures, block_seconds, blocks_run = 0, [], 0
+    for block in blocks:
+        block_started = time.monotonic()
+        failures += _run_block(config, plan, block, done, progress, probing)
+        blocks_run += 1
+        if any(trial.key not in done for trial in block):
+            block_seconds.append(time.monotonic() - block_started)
+        if config.planned_blocks is None or blocks_run == len(blocks):
+            continue
+        stopped = _reason_to_stop(config, blocks_run, block_seconds, started, holders, echo)
+        if stopped:
+            return Ending(blocks_run, stopped, failures)
+    return Ending(blocks_run, f"all {len(blocks)} planned blocks ran", failures)
+
+
+def _run_block(config: StudyConfig, plan: list[Trial], block: list[Trial], done: set, progress: Progress,
+               probing: HeldTrials | None) -> int:
+    """Runs the block's trials not yet done, saving each one's rows as it ends; returns how many failed."""
+    failures = 0
+    for trial in block:
+        if trial.key in done:
+            continue
+        position = plan.index(trial) + 1
+        outcome = run_trial(config, trial, position, progress, probing)
+        with supervise.signals_deferred():  # a trial's rows are written whole
+            result_rows.save_trial(config.out_dir, config, trial, position, outcome)
+            progress.trial_end(position, trial, outcome)
+        failures += outcome.status != schema.OK
+        if outcome.interrupted:  # it had reported its results when the signal came: saved, now stop
+            raise Interrupted()
+        supervise.raise_if_stop_received()
+    return failures
+
+
+# --- the stopping rule ----------------------------------------------------------------------------------
+
+
+def _reason_to_stop(config: StudyConfig, blocks_run: int, block_seconds: list[float], started: float,
+                    holders: HeldTrials, echo) -> str | None:
+    """After a block of a sequential plan: why the study stops now (said to the user), or None to go on."""
+    if blocks_run >= stats.FIRST_LOOK and verdicts_decided(config.out_dir):
+        echo(f"Every verdict is decided after {blocks_run} blocks: stopping early.")
+        return f"every verdict decided after {blocks_run} blocks"
+    elapsed = time.monotonic() - started
+    if not budget.another_block_fits(elapsed, block_seconds, config.budget_minutes * 60, _closing_seconds(holders)):
+        echo(f"Stopping after {blocks_run} blocks: another would not fit the {config.budget_minutes:g}-minute budget.")
+        return f"another block would not have ended within the {config.budget_minutes:g}-minute budget"
+    return None
+
+
+def verdicts_decided(out: Path) -> bool:
+    """Whether every strategy's verdicts against the baseline - time in steps, CPU time and the projected
+    full-size epoch - are decided on the rows so far (trivially so when the study compares nothing: one
+    strategy alone). The shortened epochs' own end-to-end figure is reported, not waited for: its boundary is
+    at the wrong age (study/projection.py)."""
+    from study import analysis
+
+    study = analysis.load(out)
+    if study.results.empty:
+        return False
+    found = analysis.analyse_study(study)
+    return stats.all_decided(
+        c for f in found.findings for c in (f.steps_vs_baseline, f.cpu_vs_baseline, f.projected_vs_baseline)
+    )
+
+
+def _closing_seconds(holders: HeldTrials) -> float:
+    """What the study still needs after its last block: the report, and the last probes still holding their
+    iterators (up to a full epoch's hold, then the wait for destroying one; study/budget.py)."""
+    waiting = holders.longest_hold_seconds + budget.PROBE_END_SECONDS if holders.longest_hold_seconds else 0.0
+    return budget.REPORT_SECONDS + waiting
+
+
+def record_ending(out: Path, started: float, ending: Ending) -> None:
+    """How the study ended, in plan.json: blocks, why it stopped, its time before the report, and how much of
+    that time was spent inside measured epochs (warm-up epochs included; this run's trials, a resumed
+    study's earlier ones too)."""
+    path = out / schema.PLAN
+    record = results_files.read_json(path) if path.exists() else {}
+    rows = results_files.read_study_table(out, schema.RESULTS)
+    record["ending"] = {
+        "blocks_run": ending.blocks_run, "stopped": ending.stopped, "seconds_before_report": time.monotonic() - started,
+        "seconds_in_epochs": float(rows["epoch_seconds"].astype(float).sum()) if len(rows) else 0.0,
+    }
+    results_files.write_json(path, record)

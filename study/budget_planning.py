@@ -1,0 +1,82 @@
+"""The settings the user left out (--epochs, --repeats, --limit), planned to fit the budget from a calibration
+trial on this machine (plan.json), and the plan said in one line. The arithmetic is study/budget.py's."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from study import budget, results_files, schema, supervise, trial_process
+from study.config import StudyConfig
+from study.plan import Trial
+
+CALIBRATION_STEPS = 40  # per epoch of the calibration trial: enough for a steady step time, a few seconds
+
+
+class StudyError(Exception):
+    """The study cannot go on (e.g. its calibration failed); the message is one line."""
+
+
+def calibrate(config: StudyConfig) -> budget.Calibration:
+    """One small compute-bound trial in a fresh process, like every trial: what a trial costs outside its
+    epochs (start-up, model, evaluation) and what one training step costs on this machine."""
+    small = dataclasses.replace(
+        config, epochs=2, repeats=1, limit=CALIBRATION_STEPS * config.batch_size, scale=1, sweep=None, trial_timeout=None
+    )
+    log_path = config.out_dir / schema.LOGS / "calibration.log"
+    outcome = trial_process.run_trial_process(small, Trial(0, schema.COMPUTE_BOUND), log_path, on_epoch=lambda event: None)
+    # A stop that came after the trial reported its results returns them (`interrupted`): stop all the same.
+    supervise.raise_if_stop_received()
+    if outcome.status != schema.OK:
+        raise StudyError(f"the calibration trial failed ({outcome.error}); see {log_path}")
+    epochs_seconds = sum(event["epoch_seconds"] for event in outcome.epochs)
+    # The limit's diagnostic (inputs/compute_bound.py) runs once per block and is planned as a trial of its own.
+    diagnostic_seconds = float(outcome.done.get("diagnostic_seconds") or 0.0)
+    return budget.Calibration(
+        trial_overhead_seconds=max(outcome.wall_seconds - epochs_seconds - diagnostic_seconds, 0.0),
+        step_seconds=float(np.median(outcome.epochs[-1]["step_seconds"])),
+    )
+
+
+def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:
+    """The config with the settings the user left out planned to fit the budget; writes plan.json."""
+    from inputs.corpus import DataSettings
+
+    echo(f"Calibrating on this machine (one short {schema.COMPUTE_BOUND} trial) to plan a {config.budget_minutes:g}-minute study ...")
+    calibration = calibrate(config)
+    # The strategies, the limit, and the limit's diagnostic, which costs about a trial's epochs.
+    trials_per_block = (len(config.strategies) + 2) * len(config.sweep_values())
+    train_size = DataSettings().train_size * config.scale
+    chosen = budget.plan(
+        config.budget_minutes * 60, time.monotonic() - started, calibration, trials_per_block, train_size,
+        config.batch_size, budget.REPORT_SECONDS, epochs=config.epochs, repeats=config.repeats, limit=config.limit,
+    )
+    supervise.raise_if_stop_received()  # a stop whose KeyboardInterrupt a finalizer swallowed while planning
+    echo(chosen.describe(trials_per_block))
+    results_files.write_json(config.out_dir / schema.PLAN, {
+        "calibration": dataclasses.asdict(calibration), "plan": dataclasses.asdict(chosen),
+    })
+    return dataclasses.replace(
+        config, epochs=chosen.epochs, repeats=chosen.max_blocks, limit=chosen.limit,
+        planned_blocks=chosen.max_blocks if chosen.sequential else None,
+    )
+
+
+def plan_line(config: StudyConfig, plan: list[Trial], todo: int) -> str:
+    """The plan in one line: trials, blocks, epochs and their steps, the model."""
+    from inputs.base import steps_per_epoch
+
+    strategies = ", ".join(config.strategies)
+    sweep = f", sweeping {config.sweep[0]} over {','.join(map(str, config.sweep[1]))}" if config.sweep else ""
+    examples = config.examples_per_epoch()
+    steps = steps_per_epoch(examples, config.batch_size)
+    return (
+        f"Planned {len(plan)} trials ({todo} to run): {strategies} + {schema.COMPUTE_BOUND} in {config.repeats} "
+        f"blocks{sweep}; {config.epochs} epochs of {steps:,} steps ({examples:,} examples, batch {config.batch_size}) "
+        f"each, model {config.model}. Each trial runs in a fresh process."
+        + (" Epochs are shorter than the full one, so each trial also probes the destruction of its used iterator "
+           "at a full epoch's age, holding it idle in the background."
+           if config.epochs_shortened else "")
+    )
