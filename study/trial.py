@@ -1,6 +1,6 @@
 """What runs inside a trial's own process: data -> strategy -> model.fit with timing.
 
-Run as `python -m study.trial '<json>'` by study.runner, one fresh process per trial, so no strategy inherits
+Run as `python -m study.trial '<json>'` by study.trial_process, one fresh process per trial, so no strategy inherits
 another's warm caches, threads or memory. It reports to the runner through JSON lines on its standard output
 (`@study {...}`); everything else a library prints goes to standard error, which the runner keeps in a log.
 
@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import re
-import resource
 import sys
 import time
 import traceback
@@ -52,87 +51,8 @@ def load_data(config, strategy, whole: bool = False):
     (`whole`: the whole training split, replicated: the user's real epoch)."""
     from inputs import corpus
 
-    settings = corpus.DataSettings(source=config.dataset, seed=config.seed)
-    prepared = corpus.prepare(settings, config.cache_dir, with_texts=strategy.needs_texts)
+    prepared = corpus.prepare(config.data_settings(), config.cache_dir, with_texts=strategy.needs_texts)
     return prepared.limited(None if whole else config.limit).replicated(config.scale)
-
-
-def measure_pipeline(strategy, prepared, options) -> dict:
-    """One epoch of the strategy's batches with no model: the input pipeline's own capacity.
-
-    The first batch includes the pipeline's start-up (filling shuffle buffers, tracing), so throughput is
-    counted over the batches after it, and the time to the first batch is reported on its own.
-    """
-    epochs = strategy.iterate_epochs(prepared, options, epochs=1)
-    batches = next(epochs)
-    start = time.perf_counter()
-    first_batch_seconds, examples_after_first, batches_seen = None, 0, 0
-    for batch_x, _ in batches:
-        if first_batch_seconds is None:
-            first_batch_seconds = time.perf_counter() - start
-            after_first, after_first_cpu = time.perf_counter(), time.process_time()
-        else:
-            examples_after_first += int(batch_x.shape[0])
-        batches_seen += 1
-    seconds_after_first = time.perf_counter() - after_first if batches_seen else 0.0
-    cpu_after_first = time.process_time() - after_first_cpu if batches_seen else 0.0
-    return {
-        "pipeline_first_batch_seconds": first_batch_seconds,
-        "pipeline_examples": examples_after_first,
-        "pipeline_seconds": seconds_after_first,
-        "pipeline_cpu_seconds": cpu_after_first,  # the pipeline's own CPU work, with no model to share the cores
-        "pipeline_batches": max(batches_seen - 1, 0),
-    }
-
-
-def traced_batch_shape(model) -> str:
-    """The input shape the model's training step was traced for, as "32x80" ("?x80": batches of unknown size,
-    the batch dimension left open); "" when it cannot be read.
-
-    Keras 3's TensorFlow trainer keeps its tf.function (`multi_step_on_iterator`) in the closure of
-    `model.train_function`; each of its traces takes the input iterator, whose spec holds the batch's shape."""
-    try:
-        functions = [cell.cell_contents for cell in model.train_function.__closure__ or ()
-                     if hasattr(cell.cell_contents, "_list_all_concrete_functions")]
-        shapes = set()
-        for function in functions:
-            for concrete in function._list_all_concrete_functions():
-                for spec in concrete.structured_input_signature[0]:
-                    element = getattr(spec, "element_spec", None) or spec._element_spec  # IteratorSpec: private
-                    features = element[0] if isinstance(element, tuple) else element
-                    shapes.add("x".join("?" if size is None else str(size) for size in features.shape))
-        return " ".join(sorted(shapes))
-    except Exception:  # noqa: BLE001 - private structure of Keras and TensorFlow; a figure we cannot read is blank
-        return ""
-
-
-def measure_diagnostic(model, strategy, prepared, options) -> dict:
-    """The strategy's diagnostic variant fitted for one epoch, then its own arguments again beside it, with the
-    median step and CPU per step of each (study/timing.StepClock); {} when it has none."""
-    from study.timing import StepClock
-
-    found = strategy.diagnostic(prepared, options)
-    if found is None:
-        return {}
-    label, changed = found
-    started = time.perf_counter()
-    figures = {"diagnostic": label}
-    for prefix, arguments in (("diagnostic", changed), ("diagnostic_reference", strategy.fit_arguments(prepared, options))):
-        clock = StepClock()
-        model.fit(**arguments, epochs=1, verbose=0, callbacks=[clock])
-        figures.update(clock.figures(prefix))
-    return {**figures, "diagnostic_seconds": time.perf_counter() - started}
-
-
-def own_usage() -> dict:
-    """This process' CPU time and peak memory so far, its finished children included (what os.wait4 reports
-    when it ends), for a trial the runner does not wait for because it goes on holding an iterator."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {
-        "cpu_user_seconds": own.ru_utime + children.ru_utime,
-        "cpu_system_seconds": own.ru_stime + children.ru_stime,
-        "peak_rss_mb": max(own.ru_maxrss, children.ru_maxrss) / 1024,
-    }
 
 
 def run(config, strategy_name: str, channel, service_address: str | None = None, probe_boundary: bool = False) -> bool:
@@ -144,29 +64,14 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     from inputs import registry
     from models import build_model
     from study import boundary_probe
-    from study.timing import EpochTimer
+    from study.trial_measurements import measure_diagnostic, measure_pipeline, own_usage, traced_batch_shape
 
     strategy = registry.get(strategy_name)
     options = config.feed_options(service_address)
     prepared = load_data(config, strategy)
     model = build_model(config.model, seed=config.seed, sequence_length=prepared.sequence_length)
-
-    last_steps = []
-
-    def on_record(record):
-        last_steps[:] = record.step_seconds
-        _emit(channel, "epoch", **dataclasses.asdict(record))
-
     fit_arguments = strategy.fit_arguments(prepared, options)
-    timer = EpochTimer(on_record, on_progress=lambda **where: _emit(channel, "progress", **where))
-    model.fit(**fit_arguments, epochs=config.epochs, verbose=0, callbacks=[timer])
-    # fit's teardown: from the last epoch's end until fit returns, which includes destroying the input iterator
-    # that fit kept (for one-iterator strategies the only boundary wait they pay; outside every epoch).
-    last_wall, last_cpu = timer.last_epoch_end
-    teardown = {
-        "fit_teardown_seconds": time.perf_counter() - last_wall,
-        "fit_teardown_cpu_seconds": time.process_time() - last_cpu,
-    }
+    last_steps, teardown = _fit_timed(model, fit_arguments, config.epochs, channel)
     batch_shape = traced_batch_shape(model)
     validation = model.evaluate(
         prepared.x_val, prepared.y_val, batch_size=EVALUATION_BATCH_SIZE, verbose=0, return_dict=True
@@ -175,18 +80,11 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     diagnostic = measure_diagnostic(model, strategy, prepared, options) if len(last_steps) >= MIN_DIAGNOSTIC_STEPS else {}
     pipeline = measure_pipeline(strategy, prepared, options)
     new_iterator_each_epoch = boundary_probe.makes_new_iterator_each_epoch(fit_arguments)
-    probe, holding_seconds = None, None
-    probe_error = None
+    probe, holding_seconds, probe_error = None, None, None
     # Not with a tf.data service: the runner stops the trial's local servers once it has reported, and the held
     # iterator would be left talking to none.
     if probe_boundary and last_steps and not strategy.needs_service:
-        try:
-            probe = boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options)
-        except Exception as error:  # noqa: BLE001 - a probe that cannot run costs the trial nothing: it is named
-            probe_error = describe(error)
-        else:
-            # As old as a full epoch of this trial's measured pace would make it when fit drops it.
-            holding_seconds = probe.steps * float(np.median(last_steps))
+        probe, holding_seconds, probe_error = _used_iterator_to_hold(config, strategy, options, last_steps)
     _emit(
         channel,
         "done",
@@ -207,6 +105,42 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
         return False
     _emit(channel, "boundary", target_age_seconds=holding_seconds, **probe.hold_and_destroy(holding_seconds))
     return True
+
+
+def _fit_timed(model, fit_arguments: dict, epochs: int, channel) -> tuple[list, dict]:
+    """model.fit with the epoch timer, each epoch and the throttled progress reported as they come; returns the
+    last epoch's step times and fit's teardown."""
+    from study.timing import EpochTimer
+
+    last_steps = []
+
+    def on_record(record):
+        last_steps[:] = record.step_seconds
+        _emit(channel, "epoch", **dataclasses.asdict(record))
+
+    timer = EpochTimer(on_record, on_progress=lambda **where: _emit(channel, "progress", **where))
+    model.fit(**fit_arguments, epochs=epochs, verbose=0, callbacks=[timer])
+    # fit's teardown: from the last epoch's end until fit returns, which includes destroying the input iterator
+    # that fit kept (for one-iterator strategies the only boundary wait they pay; outside every epoch).
+    last_wall, last_cpu = timer.last_epoch_end
+    teardown = {
+        "fit_teardown_seconds": time.perf_counter() - last_wall,
+        "fit_teardown_cpu_seconds": time.process_time() - last_cpu,
+    }
+    return last_steps, teardown
+
+
+def _used_iterator_to_hold(config, strategy, options, last_steps: list) -> tuple:
+    """(probe, holding_seconds, probe_error): a used iterator on the whole split (study/boundary_probe.py) and how
+    long to hold it; or, when the probe cannot run, (None, None, why) - it costs the trial nothing: it is named."""
+    from study import boundary_probe
+
+    try:
+        probe = boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options)
+    except Exception as error:  # noqa: BLE001 - a probe that cannot run costs the trial nothing: it is named
+        return None, None, describe(error)
+    # As old as a full epoch of this trial's measured pace would make it when fit drops it.
+    return probe, probe.steps * float(np.median(last_steps)), None
 
 
 def describe(error: BaseException) -> str:

@@ -127,7 +127,7 @@ class _RunningTrial:
         return False
 
     def outcome(self, log_path: Path) -> TrialOutcome:
-        # A held trial still runs: its own account of its CPU time and peak memory so far (study.trial.own_usage).
+        # A held trial still runs: its own account of its CPU time and peak memory so far (study/trial_measurements.py).
         usage = _reported_usage(self.done) if self.held else (self.ended.usage or _no_usage())
         wall_seconds = time.perf_counter() - self.started
         status, error = self._final_status(log_path)
