@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from inputs.base import steps_per_epoch
 from study import stats
 
 MIN_DECIDING_BLOCKS = stats.FIRST_LOOK  # a sequential plan's first analysis (study/stats.py)
@@ -115,37 +116,20 @@ def plan(
     full_epochs: int = 3,
 ) -> Plan:
     """The plan that fits `budget_seconds` (of which `spent_seconds` are gone), keeping what the user fixed."""
-    full_steps = math.ceil(train_size / batch_size)
+    full_steps = steps_per_epoch(train_size, batch_size)
     epochs_used = epochs or PLANNED_EPOCHS
     shortened = limit is None or limit < train_size  # the plan may shorten epochs unless the user fixed full ones
     probe_end = full_steps * calibration.step_seconds * INPUT_ALLOWANCE + PROBE_END_SECONDS if shortened else 0.0
     if shortened:
         calibration = dataclasses.replace(calibration, trial_overhead_seconds=calibration.trial_overhead_seconds + PROBE_SECONDS)
     available = budget_seconds * (1 - SAFETY_SHARE) - spent_seconds - report_seconds - probe_end
-
-    def affordable_steps(blocks: int) -> int:
-        per_trial = available / (blocks * trials_per_block)
-        step_cost = epochs_used * calibration.step_seconds * INPUT_ALLOWANCE
-        return min(full_steps, math.floor((per_trial - calibration.trial_overhead_seconds) / step_cost))
-
     if limit is not None:
-        steps = min(math.ceil(limit / batch_size), full_steps)
+        steps = min(steps_per_epoch(limit, batch_size), full_steps)
         trial = _trial_seconds(calibration, epochs_used, steps)
         affordable_blocks = math.floor(available / (trials_per_block * trial))
         blocks = repeats or min(TARGET_BLOCKS, max(MIN_BLOCKS, affordable_blocks))
     else:
-        # As many blocks as the budget affords epochs of at least STEADY_STEPS_PER_EPOCH, from TARGET_BLOCKS down to
-        # the first look; failing that, as many as afford MIN_STEPS_PER_EPOCH (a deciding plan of noisier epochs
-        # before one that cannot decide).
-        for blocks in [repeats] if repeats else range(TARGET_BLOCKS, MIN_DECIDING_BLOCKS - 1, -1):
-            steps = affordable_steps(blocks)
-            if steps >= STEADY_STEPS_PER_EPOCH:
-                break
-        else:
-            for blocks in range(TARGET_BLOCKS, MIN_BLOCKS - 1, -1):
-                steps = affordable_steps(blocks)
-                if steps >= MIN_STEPS_PER_EPOCH:
-                    break
+        blocks, steps = _blocks_and_steps(available, calibration, trials_per_block, epochs_used, full_steps, repeats)
         if steps < MIN_STEPS_PER_EPOCH:
             needed = _total(calibration, blocks, trials_per_block, epochs_used, MIN_STEPS_PER_EPOCH,
                             spent_seconds, report_seconds) / (1 - SAFETY_SHARE)
@@ -171,6 +155,29 @@ def plan(
         detectable_difference=stats.detectable_difference(PRIOR_SPREAD, max_blocks, sequential=sequential),
         probe_end_seconds=probe_end,
     )
+
+
+def _blocks_and_steps(available: float, calibration: Calibration, trials_per_block: int, epochs: int, full_steps: int,
+                      repeats: int | None) -> tuple[int, int]:
+    """(blocks, steps per epoch) when the epochs' length is the plan's to choose: as many blocks as the budget
+    affords epochs of at least STEADY_STEPS_PER_EPOCH, from TARGET_BLOCKS down to the first look; failing that, as
+    many as afford MIN_STEPS_PER_EPOCH (a deciding plan of noisier epochs before one that cannot decide). Fewer
+    steps than MIN_STEPS_PER_EPOCH: the budget is too short."""
+
+    def affordable_steps(blocks: int) -> int:
+        per_trial = available / (blocks * trials_per_block)
+        step_cost = epochs * calibration.step_seconds * INPUT_ALLOWANCE
+        return min(full_steps, math.floor((per_trial - calibration.trial_overhead_seconds) / step_cost))
+
+    for blocks in [repeats] if repeats else range(TARGET_BLOCKS, MIN_DECIDING_BLOCKS - 1, -1):
+        steps = affordable_steps(blocks)
+        if steps >= STEADY_STEPS_PER_EPOCH:
+            return blocks, steps
+    for blocks in range(TARGET_BLOCKS, MIN_BLOCKS - 1, -1):
+        steps = affordable_steps(blocks)
+        if steps >= MIN_STEPS_PER_EPOCH:
+            break
+    return blocks, steps
 
 
 def _total(calibration, blocks, trials_per_block, epochs, steps, spent_seconds, report_seconds) -> float:
