@@ -16,7 +16,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from study import analysis, results_files, schema, stats  # noqa: E402
+from study import results_files, schema, stats  # noqa: E402
+from study.analysis import tables  # noqa: E402
+from study.analysis.boundary import BOUNDARY_PARTS  # noqa: E402
 from study.schema import COMPUTE_BOUND  # noqa: E402
 
 SWEEP_LABELS = {
@@ -102,7 +104,7 @@ def plot_full_epoch(findings, order, config, steps_per_epoch, path) -> Path:
     """The plot that answers the question for the user's epoch: per strategy, the projected full-size steady
     epoch, stacked into its time in steps and its wait at the boundary at full age, with the interval of the
     whole; the compute-bound limit's projection as the dashed line."""
-    table = analysis.full_epoch_table(findings, order)
+    table = tables.full_epoch_table(findings, order)
     figure, axis = plt.subplots(figsize=(10, 0.5 * max(len(table), 1) + 2.2))
     axis.barh(table["label"], table["steps_seconds"], color="#4c72b0", label="time in training steps")
     axis.barh(table["label"], table["boundary_seconds"].clip(lower=0), left=table["steps_seconds"], color="#dd8452",
@@ -119,7 +121,7 @@ def plot_full_epoch(findings, order, config, steps_per_epoch, path) -> Path:
     return _save(figure, path)
 
 
-BOUNDARY_LOOK = {  # analysis.BOUNDARY_PARTS -> (legend label, colour): the stacked pieces of one steady epoch
+BOUNDARY_LOOK = {  # BOUNDARY_PARTS -> (legend label, colour): the stacked pieces of one steady epoch
     "in_steps_seconds": ("in training steps", "#4c72b0"),
     "before_first_step_seconds": ("waiting before the first step", "#dd8452"),
     "after_last_step_seconds": ("after the last step", "#c44e52"),
@@ -130,12 +132,12 @@ BOUNDARY_LOOK = {  # analysis.BOUNDARY_PARTS -> (legend label, colour): the stac
 def plot_boundaries(findings, order, config, path) -> Path:
     """Each strategy's mean steady epoch split into time in steps and time at the epoch's boundaries, with
     fit's one-off teardown beside it: a long boundary is a stall, not the feed's speed."""
-    table = analysis.boundary_table(findings, order)
+    table = tables.boundary_table(findings, order)
     figure, (axis, teardown_axis) = plt.subplots(
         1, 2, figsize=(11, 0.5 * len(table) + 2.2), sharey=True, gridspec_kw={"width_ratios": [3, 1]}
     )
     left = np.zeros(len(table))
-    for name in analysis.BOUNDARY_PARTS:
+    for name in BOUNDARY_PARTS:
         label, colour = BOUNDARY_LOOK[name]
         axis.barh(table["label"], table[name], left=left, color=colour, label=label)
         left += table[name].to_numpy(float)
@@ -161,7 +163,7 @@ def plot_step_time(steps, order, config, path) -> Path:
 
 
 def plot_throughput(findings, order, config, path) -> Path:
-    table = analysis.throughput_table(findings)
+    table = tables.throughput_table(findings)
     figure, axis = plt.subplots(figsize=(8.5, 4.6))
     if config.sweep:
         table["strategy"] = table["strategy"] + " @" + table["value"].map(lambda v: f"{v:g}")
@@ -177,7 +179,7 @@ def plot_throughput(findings, order, config, path) -> Path:
 
 
 def plot_resources(trials, order, config, path) -> Path:
-    trials = analysis.with_cpu_seconds(trials)
+    trials = tables.with_cpu_seconds(trials)
     present = _present(order, trials)
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     for axis, column, label in (
@@ -220,7 +222,7 @@ def plot_timeline(results, order, config, path) -> Path:
 
 
 def plot_scaling(findings, order, config, path) -> Path:
-    table = analysis.scaling_table(findings)
+    table = tables.scaling_table(findings)
     figure, axis = plt.subplots(figsize=(8.5, 4.8))
     for strategy in _present(order, table):
         rows = table[table["strategy"] == strategy].sort_values("value")

@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from study import analysis, budget, projection, results_files, schema, stats
+from study.analysis import tables
+from study.analysis.causes import regimes_across_sweep
+from study.analysis.result import verdict_groups
 from study.config import StudyConfig
 from study.schema import COMPUTE_BOUND
 
@@ -256,7 +259,7 @@ def _short_epoch_lines(result: analysis.Analysis) -> list[str]:
     for value in result.sweep_values:
         where = "" if value is None else f"At {value}: "
         compared = [f for f in result.at(value) if f.vs_baseline is not None]
-        groups = analysis.verdict_groups(compared, "vs_baseline")
+        groups = verdict_groups(compared, "vs_baseline")
         if compared:
             parts = [f"{verdict} than `{base}`: {_named(groups[verdict])}" for verdict in (stats.FASTER, stats.SLOWER) if groups[verdict]]
             lines += [f"{where}End to end in these epochs: " + ("; ".join(parts) if parts else
@@ -398,7 +401,7 @@ def _where_the_time_goes(study: analysis.Study, order: list) -> list[str]:
         "| pipeline first batch ms | trial wall s | CPU user s | CPU system s | CPU utilisation | peak RSS MB |",
         "|" + "---|" * (13 if sweep else 12),
     ]
-    for row in analysis.time_breakdown(study, order):
+    for row in tables.time_breakdown(study, order):
         median, p90, p99 = row.step_ms
         gap_median, gap_max = row.outside_seconds
         lines.append(
@@ -428,7 +431,7 @@ def _regime_lines(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     if not config.sweep:
         return []
     lines = ["", "## Regimes across the sweep", ""]
-    for strategy, regimes, crossover in analysis.regimes_across_sweep(result):
+    for strategy, regimes, crossover in regimes_across_sweep(result):
         words = ", ".join(f"{value}: {regime}" for value, regime in regimes)
         tail = f"; it changes regime at {config.sweep[0]} = {crossover}" if crossover is not None else ""
         lines.append(f"- **{strategy}**: {words}{tail}.")
@@ -542,7 +545,7 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
     lines += ["", "## More plots", ""] + [f"![{path.stem}]({path.name})" for path in plots if path.stem != ANSWERING_PLOT]
     lines += ["", "## Settings", "", "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in config.measured_settings().items()]
-    finished = f"{len(study.ok_trials)} of {len(study.trials)} ({analysis.trial_minutes(study):.1f} min of trial time)"
+    finished = f"{len(study.ok_trials)} of {len(study.trials)} ({tables.trial_minutes(study):.1f} min of trial time)"
     lines += [f"| trials finished | {finished} |"]
     lines += ["", "## Environment", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in study.environment.items()]
