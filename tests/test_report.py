@@ -182,18 +182,22 @@ def test_the_summary_opens_with_the_answer_then_the_plot_that_answers_it(built, 
         assert summary.index(answering) < summary.index("## The full-size epoch") < summary.index(steps)
 
 
-def test_the_answering_plot_shows_the_tables_median_and_interval(built):
-    from study import analysis
-    from study.report import plots
+def test_the_epoch_time_plots_table_is_the_median_and_interval_of_the_steady_epochs(built):
+    """plots.plot_epoch_time draws analysis.tables.epoch_time_table: each strategy's median steady epoch with its
+    bootstrap interval at the study's seed - the figures of summary.md's table."""
+    from study import analysis, stats
+    from study.analysis import tables
     from study.schema import steady
 
     out, _ = built
     study = analysis.load(out)
     result = analysis.analyse(study.results, study.trials, analysis.baseline_of(study.config.strategies),
                               seed=study.config.seed, steps=study.steps)
+    table = tables.epoch_time_table(result.findings)
     rows = steady(study.results)
     for value in result.sweep_values:
         at_value = rows[rows["sweep_value"] == value]
-        findings = result.at(value)
-        names = [f.strategy for f in findings]
-        assert plots._median_intervals(at_value, names, study.config.seed) == [f.epoch_seconds for f in findings]
+        drawn = table[table["value"] == value]
+        expected = [stats.median_interval(at_value.loc[at_value["strategy"] == name, "epoch_seconds"], seed=study.config.seed)
+                    for name in drawn["strategy"]]
+        assert [stats.Interval(*row) for row in drawn[["seconds", "low", "high"]].itertuples(index=False)] == expected

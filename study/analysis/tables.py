@@ -32,8 +32,8 @@ def throughput_table(findings) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def scaling_table(findings) -> pd.DataFrame:
-    """The median steady epoch time and its interval, per (strategy, swept value)."""
+def epoch_time_table(findings) -> pd.DataFrame:
+    """The median steady epoch time and its 95% bootstrap interval, per (strategy, swept value)."""
     return pd.DataFrame(
         [{"strategy": f.strategy, "value": f.sweep_value, "seconds": f.epoch_seconds.estimate, "low": f.epoch_seconds.low, "high": f.epoch_seconds.high} for f in findings]
     )

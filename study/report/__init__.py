@@ -25,7 +25,7 @@ def build(out: Path) -> list[Path]:
     full = analysis.FullSetting.of(config)
     draws = {
         schema.FULL_EPOCH_PLOT: lambda path: draw.plot_full_epoch(result.findings, order, config, max(full.steps.values()), path),
-        schema.EPOCH_TIME_PLOT: lambda path: draw.plot_epoch_time(results, order, config, path),
+        schema.EPOCH_TIME_PLOT: lambda path: draw.plot_epoch_time(results, result.findings, order, config, path),
         schema.BOUNDARIES_PLOT: lambda path: draw.plot_boundaries(result.findings, order, config, path),
         schema.STEP_TIME_PLOT: lambda path: draw.plot_step_time(study.steps, order, config, path),
         schema.THROUGHPUT_PLOT: lambda path: draw.plot_throughput(result.findings, order, config, path),

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from study import results_files, schema, stats  # noqa: E402
+from study import results_files, schema  # noqa: E402
 from study.analysis import tables  # noqa: E402
 from study.analysis.boundary import BOUNDARY_PARTS  # noqa: E402
 from study.schema import COMPUTE_BOUND  # noqa: E402
@@ -48,16 +48,11 @@ def _sweep_title(config) -> str:
 # --- plots -----------------------------------------------------------------------------------------------
 
 
-def _median_intervals(steady, present, seed) -> list:
-    """Per strategy: the median steady epoch and its 95% bootstrap interval - stats.median_interval with the
-    analysis' seed, so the plot shows exactly the figures of summary.md's table."""
-    return [stats.median_interval(steady.loc[steady["strategy"] == name, "epoch_seconds"], seed=seed) for name in present]
-
-
-def plot_epoch_time(results, order, config, path) -> Path:
-    """The plot that answers the question: per strategy, the median steady epoch with its 95% interval over
-    that strategy's steady epochs (dots), against the compute-bound limit (the dashed line and its band)."""
+def plot_epoch_time(results, findings, order, config, path) -> Path:
+    """Per strategy, the steady epochs (dots) and their median with its 95% interval (the analysis' findings:
+    the figures of summary.md's table), against the compute-bound limit (the dashed line and its band)."""
     results = schema.normalize_sweep_column(results)
+    table = tables.epoch_time_table(findings)
     values = [None] if not config.sweep else sorted(set(results["sweep_value"].dropna()))
     steady_all = schema.steady(results)
     present_all = _present(order, steady_all)
@@ -69,24 +64,22 @@ def plot_epoch_time(results, order, config, path) -> Path:
         steady = steady_all if value is None else schema.rows_at(steady_all, value)
         present = [name for name in present_all if name in set(steady["strategy"])]
         rows = range(len(present))
-        intervals = _median_intervals(steady, present, config.seed)
-        limit = intervals[present.index(COMPUTE_BOUND)] if COMPUTE_BOUND in present else None
-        if limit is not None:
-            axis.axvspan(limit.low, limit.high, color="#2ca02c", alpha=0.12, lw=0)
-            axis.axvline(limit.estimate, color="#2ca02c", linestyle="--", label="compute-bound limit: no feed can beat it")
+        intervals = table[[schema.same_sweep_value(v, value) for v in table["value"]]].set_index("strategy").loc[present]
+        if COMPUTE_BOUND in present:
+            limit = intervals.loc[COMPUTE_BOUND]
+            axis.axvspan(limit["low"], limit["high"], color="#2ca02c", alpha=0.12, lw=0)
+            axis.axvline(limit["seconds"], color="#2ca02c", linestyle="--", label="compute-bound limit: no feed can beat it")
         sns.stripplot(data=steady, y="strategy", x="epoch_seconds", order=present, color="#9ecae1", jitter=0.15,
                       size=4, ax=axis, label="one steady epoch")
-        medians = [interval.estimate for interval in intervals]
-        low = [interval.estimate - interval.low for interval in intervals]
-        high = [interval.high - interval.estimate for interval in intervals]
-        axis.errorbar(medians, rows, xerr=[low, high], fmt="o", color="black", capsize=4, markersize=6,
+        medians = intervals["seconds"].to_numpy(float)
+        xerr = [medians - intervals["low"].to_numpy(float), intervals["high"].to_numpy(float) - medians]
+        axis.errorbar(medians, rows, xerr=xerr, fmt="o", color="black", capsize=4, markersize=6,
                       label="median, 95% interval")
-        for row, interval in zip(rows, intervals):
-            axis.annotate(f"{interval.estimate:.1f} s", (interval.high, row), xytext=(6, 4), textcoords="offset points",
-                          fontsize=8)
+        for row, (median, high) in enumerate(zip(medians, intervals["high"])):
+            axis.annotate(f"{median:.1f} s", (high, row), xytext=(6, 4), textcoords="offset points", fontsize=8)
         axis.set_xlabel("steady epoch time (s)")
         axis.set_ylabel("")
-        axis.set_xlim(0, max(interval.high for interval in intervals) * 1.15)  # from 0: lengths compare as ratios
+        axis.set_xlim(0, intervals["high"].max() * 1.15)  # from 0: lengths compare as ratios
         if value is not None:
             axis.set_title(f"{config.sweep[0]} = {value:g}")
     handles, labels = axes[0][0].get_legend_handles_labels()
@@ -222,7 +215,7 @@ def plot_timeline(results, order, config, path) -> Path:
 
 
 def plot_scaling(findings, order, config, path) -> Path:
-    table = tables.scaling_table(findings)
+    table = tables.epoch_time_table(findings)
     figure, axis = plt.subplots(figsize=(8.5, 4.8))
     for strategy in _present(order, table):
         rows = table[table["strategy"] == strategy].sort_values("value")
