@@ -13,6 +13,7 @@ from study.analysis import tables
 from study.analysis.causes import regimes_across_sweep
 from study.analysis.result import verdict_groups
 from study.config import StudyConfig
+from study.report import words
 from study.schema import COMPUTE_BOUND
 
 
@@ -423,7 +424,7 @@ def _verdicts(result: analysis.Analysis, config: StudyConfig) -> list[str]:
                                      (f.steps_vs_baseline, "time in steps"), (f.steps_vs_limit, "time in steps"),
                                      (f.cpu_vs_baseline, "CPU time")):
                 if comparison is not None:
-                    lines.append(f"- {prefix}{comparison.sentence(unit)}")
+                    lines.append(f"- {prefix}{words.comparison_sentence(comparison, unit)}")
     return lines
 
 
