@@ -105,7 +105,6 @@ FIRST_LOOK = 4  # a sequential plan analyses after every block from the 4th on (
 CALIBRATION_STUDIES = 20_000  # simulated null studies that calibrate the per-look level
 CALIBRATED_LOOKS_UP_TO = 512  # plans up to this many blocks are simulated; longer ones add a union bound
 CALIBRATION_SEED = 20_260_527
-RESAMPLES = 4000
 MIN_BLOCKS = 2  # the spread between blocks needs at least two
 MAX_BLOCKS_SEARCHED = 1_000_000  # blocks_needed gives up beyond this
 
@@ -421,26 +420,7 @@ def all_decided(comparisons) -> bool:
     return all(comparison.verdict != UNDECIDED for comparison in comparisons if comparison is not None)
 
 
-# --- fixed-sample helpers -------------------------------------------------------------------------------
-
-
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def _percentile_interval(estimate: float, resampled: np.ndarray, confidence: float) -> Interval:
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(resampled, [tail, 100 - tail])
-    return Interval(float(estimate), float(low), float(high))
-
-
-def median_interval(samples, confidence: float = CONFIDENCE, resamples: int = RESAMPLES, seed: int = 0) -> Interval:
-    """Median with a percentile bootstrap interval."""
-    values = np.asarray(samples, dtype=float)
-    if values.size == 0:
-        return Interval(math.nan, math.nan, math.nan)
-    picks = _rng(seed).integers(0, values.size, size=(resamples, values.size))
-    return _percentile_interval(np.median(values), np.median(values[picks], axis=1), confidence)
+# --- a fixed plan, looked at once -----------------------------------------------------------------------
 
 
 def paired_ratio(strategy_blocks: list, baseline_blocks: list, confidence: float = CONFIDENCE) -> Interval:

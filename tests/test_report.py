@@ -186,7 +186,7 @@ def test_the_summary_opens_with_the_answer_then_the_plot_that_answers_it(built, 
 def test_the_epoch_time_plots_table_is_the_median_and_interval_of_the_steady_epochs(built):
     """plots.plot_epoch_time draws analysis.tables.epoch_time_table: each strategy's median steady epoch with its
     bootstrap interval at the study's seed - the figures of summary.md's table."""
-    from study import analysis
+    from study import analysis, bootstrap
     from study.analysis import tables
     from study.schema import steady
 
@@ -199,7 +199,7 @@ def test_the_epoch_time_plots_table_is_the_median_and_interval_of_the_steady_epo
     for value in result.sweep_values:
         at_value = rows[rows["sweep_value"] == value]
         drawn = table[table["value"] == value]
-        expected = [stats.median_interval(at_value.loc[at_value["strategy"] == name, "epoch_seconds"], seed=study.config.seed)
+        expected = [bootstrap.median_interval(at_value.loc[at_value["strategy"] == name, "epoch_seconds"], seed=study.config.seed)
                     for name in drawn["strategy"]]
         assert [stats.Interval(*row) for row in drawn[["seconds", "low", "high"]].itertuples(index=False)] == expected
 

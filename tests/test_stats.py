@@ -4,28 +4,28 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from study import stats
+from study import bootstrap, stats
 from study.plan import plan_blocks
 
-# --- medians, fixed-sample ratios, noise -----------------------------------------------------------------
+# --- medians (study/bootstrap.py), fixed-sample ratios ------------------------------------------------
 
 
 def test_median_interval_of_a_known_sample():
-    interval = stats.median_interval([1, 2, 3, 4, 100], seed=0)
+    interval = bootstrap.median_interval([1, 2, 3, 4, 100], seed=0)
     assert interval.estimate == 3
     assert interval.low >= 1 and interval.high <= 100 and interval.contains(3)
 
 
 def test_median_interval_narrows_with_more_data():
     rng = np.random.default_rng(0)
-    small = stats.median_interval(rng.normal(10, 1, 10), seed=0)
-    large = stats.median_interval(rng.normal(10, 1, 1000), seed=0)
+    small = bootstrap.median_interval(rng.normal(10, 1, 10), seed=0)
+    large = bootstrap.median_interval(rng.normal(10, 1, 1000), seed=0)
     assert large.high - large.low < small.high - small.low
 
 
 def test_median_interval_covers_the_true_median_about_95_percent_of_the_time():
     rng = np.random.default_rng(0)
-    covered = [stats.median_interval(rng.normal(10, 1, 51), resamples=1000, seed=i).contains(10.0) for i in range(200)]
+    covered = [bootstrap.median_interval(rng.normal(10, 1, 51), resamples=1000, seed=i).contains(10.0) for i in range(200)]
     assert 0.88 <= np.mean(covered) <= 0.99
 
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from study import projection, stats
+from study import bootstrap, projection, stats
 from study.analysis import boundary as boundaries
 from study.analysis import causes as why
 from study.analysis.full_size import compare_projected
@@ -139,7 +139,7 @@ def finding(strategy, value, rows, context: Context) -> Finding:
     accuracy = strategy_trials["val_accuracy"].astype(float)
     compare = lambda other, column: context.compare(strategy, rows, other, column)  # noqa: E731
     full_boundary, table = context.projected[strategy]
-    projected = stats.median_interval(table["projected_seconds"], seed=context.seed)
+    projected = bootstrap.median_interval(table["projected_seconds"], seed=context.seed)
     steps_vs_limit = compare(COMPUTE_BOUND, "steady_step_seconds")
     batch_shape = _batch_shape(strategy_trials)
     causes = why.causes(strategy, pipeline_rate, context.model_rate, steps_vs_limit, full_boundary, projected.estimate,
@@ -148,7 +148,7 @@ def finding(strategy, value, rows, context: Context) -> Finding:
         strategy=strategy,
         sweep_value=value,
         blocks=int(rows["repeat"].nunique()),
-        epoch_seconds=stats.median_interval(rows["epoch_seconds"], seed=context.seed),
+        epoch_seconds=bootstrap.median_interval(rows["epoch_seconds"], seed=context.seed),
         examples_per_second=float(rows["examples_per_second"].median()),
         pipeline_examples_per_second=pipeline_rate,
         regime=", ".join(causes),
