@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pandas as pd
 
 from study import schema, stats
@@ -41,6 +42,12 @@ class Analysis:
     @property
     def sweep_values(self) -> list:
         return list(dict.fromkeys(finding.sweep_value for finding in self.findings))
+
+    @property
+    def median_warmup_steps(self) -> float:
+        """The median over findings of their trials' warm-up steps (MSER-5); nan when none is known."""
+        steps = [f.warmup_steps for f in self.findings if not math.isnan(f.warmup_steps)]
+        return float(np.median(steps)) if steps else math.nan
 
     def strategy_order(self) -> list:
         """Fastest first, the limit last."""

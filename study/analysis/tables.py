@@ -116,6 +116,15 @@ def time_breakdown(study: Study, order: list) -> list[TimeBreakdown]:
     return rows
 
 
+def probe_errors(study: Study) -> dict:
+    """strategy -> why its boundary probe could not run (its first error), for each strategy whose probe failed."""
+    trials = study.ok_trials
+    if "probe_error" not in trials.columns:
+        return {}
+    failed = trials[trials["probe_error"].notna() & (trials["probe_error"].astype(str).str.strip() != "")]
+    return {name: errors.iloc[0] for name, errors in failed.groupby("strategy")["probe_error"]}
+
+
 def trial_minutes(study: Study) -> float:
     """The wall time of the finished trials, in minutes."""
     return study.ok_trials["wall_seconds"].astype(float).sum() / 60

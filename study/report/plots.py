@@ -6,7 +6,6 @@ Every file is written to a temporary name and renamed, so an interrupted report 
 from __future__ import annotations
 
 import io
-import math
 from pathlib import Path
 
 import matplotlib

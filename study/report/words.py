@@ -13,6 +13,11 @@ def fmt(value, digits=1) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
 
 
+def share(value: float) -> str:
+    """A share as a whole percentage ("-" when unknown)."""
+    return "-" if math.isnan(value) else f"{value:.0%}"
+
+
 def ratio_cell(comparison) -> str:
     if comparison is None:
         return "-"
