@@ -30,6 +30,7 @@ class Study:
 
 
 def load(out: Path) -> Study:
+    """The study in `out` (ResultsError when it holds none): results, steps and probes of finished trials only."""
     out = Path(out)
     if not (out / schema.CONFIG).exists():
         raise results_files.ResultsError(f"{out} holds no study (no {schema.CONFIG}); run one first or point --out at one")

@@ -19,6 +19,8 @@ from study.schema import COMPUTE_BOUND
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
+    """One strategy at one swept value: what the report says of it (comparisons: None against itself or for the limit)."""
+
     strategy: str
     sweep_value: object
     blocks: int

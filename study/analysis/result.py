@@ -29,6 +29,8 @@ def baseline_of(strategies) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Analysis:
+    """A study analysed: its findings, failed trials, baseline, recommendations and the limit's diagnostics."""
+
     findings: list  # Finding, in sweep order then fastest first
     failures: pd.DataFrame  # trials that failed or timed out
     baseline: str

@@ -87,6 +87,7 @@ class TimeBreakdown:
 
 
 def time_breakdown(study: Study, order: list) -> list[TimeBreakdown]:
+    """A TimeBreakdown per strategy (in `order`) and swept value that has steady steps and finished trials."""
     steady = schema.steady(study.steps)
     outside = schema.steady(outside_steps(study.results, study.steps))
     ok = study.ok_trials
