@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--projected", required=True, type=Path, help="a study with shortened epochs")
     parser.add_argument("--measured", required=True, type=Path, help="a study of full-size epochs")
     args = parser.parse_args()
-    from study import analysis, schema, stats
+    from study import analysis, bootstrap, schema
 
     short, full = analysis.load(args.projected), analysis.load(args.measured)
     if not short.config.epochs_shortened or full.config.epochs_shortened:
@@ -47,7 +47,7 @@ def main() -> None:
     for strategy in [name for name in projected if name in measured_result]:
         p, m = projected[strategy], measured_result[strategy]
         epochs = steady.loc[steady["strategy"] == strategy, "epoch_seconds"].astype(float).to_numpy()
-        measured = stats.median_interval(epochs, seed=full.config.seed)
+        measured = bootstrap.median_interval(epochs, seed=full.config.seed)
         inside = p.projected_seconds.contains(measured.estimate)
         if not inside:
             outside.append(strategy)

@@ -70,8 +70,8 @@ Verdicts (the same interval decides all four, so their joint error rate is alpha
 - FASTER / SLOWER: the interval excludes 0 (a ratio of 1).
 - EQUIVALENT: the whole interval lies inside [-log(1 + E), log(1 + E)] - the ratio is within
   [1/(1+E), 1+E] - an equivalence test in the spirit of TOST (Schuirmann 1987) on the same interval.
-  When the interval both excludes 1 and lies inside the margin, the decided direction is reported
-  (FASTER/SLOWER) and the sentence adds that the gap is within the margin.
+  When the interval both excludes 1 and lies inside the margin, the verdict is the decided direction
+  (FASTER/SLOWER) and `Comparison.inside_margin` says the gap is within the margin.
 - UNDECIDED: neither. `more_blocks_needed` says about how many more blocks would decide if the blocks to
   come are like those so far (their mean and SD plugged in): the interval decides once its half-width is
   below |mean| (a difference) or below log(1+E) - |mean| (equivalence); past the plan's maximum it is the
@@ -84,10 +84,10 @@ Each comparison (one strategy against one baseline, on one clock) has error rate
 many strategies and two clocks the chance that *some* verdict errs is larger (no multiplicity correction:
 pass a higher `confidence` for a family-wise guarantee, e.g. Bonferroni 1 - alpha / comparisons).
 
-Percentages follow hyperfine's factors: "faster by 25%" means the baseline takes 1.25 times as long;
-"slower by 25%" means the strategy takes 1.25 times as long. The margin E is on the same scale.
+The margin E is on the scale of hyperfine's factors: the slower of the two takes at most 1+E times as long.
 
-Everything here takes plain NumPy data; pandas stays in the report.
+Everything here takes plain NumPy data and returns numbers and frozen dataclasses: pandas stays in
+study/analysis/, the words in study/report/ (study/report/words.py words a Comparison).
 """
 
 from __future__ import annotations
@@ -105,7 +105,6 @@ FIRST_LOOK = 4  # a sequential plan analyses after every block from the 4th on (
 CALIBRATION_STUDIES = 20_000  # simulated null studies that calibrate the per-look level
 CALIBRATED_LOOKS_UP_TO = 512  # plans up to this many blocks are simulated; longer ones add a union bound
 CALIBRATION_SEED = 20_260_527
-RESAMPLES = 4000
 MIN_BLOCKS = 2  # the spread between blocks needs at least two
 MAX_BLOCKS_SEARCHED = 1_000_000  # blocks_needed gives up beyond this
 
@@ -147,64 +146,10 @@ class Comparison:
     planned_blocks: int | None = None
 
     @property
-    def decided(self) -> bool:
-        return self.verdict != UNDECIDED
-
-    def sentence(self, unit: str = "") -> str:
-        """In words, hyperfine style, e.g. 'tfdata is 1.25 (95% CI 1.20-1.31) times faster than arrays:
-        faster by 25.0% [95% CI 20.0-31.0%] (12 blocks)'."""
-        level = f"{self.confidence * 100:.0f}% CI"
-        in_unit = f" in {unit}" if unit else ""
-        blocks = f"{self.blocks} block{'s' if self.blocks != 1 else ''}"
-        margin = f"{self.margin * 100:g}%"
-        if self.verdict in (FASTER, SLOWER):
-            if self.verdict == FASTER:
-                factor = Interval(1 / self.ratio.estimate, 1 / self.ratio.high, 1 / self.ratio.low)
-            else:
-                factor = self.ratio
-            within = (
-                f"; the gap is within the ±{margin} equivalence margin"
-                if _inside_margin(self.ratio, self.margin)
-                else ""
-            )
-            return (
-                f"{self.strategy} is {factor.estimate:.2f} ({level} {factor.low:.2f}-{factor.high:.2f}) times "
-                f"{self.verdict} than {self.baseline}{in_unit}: {self.verdict} by {_percent(factor.estimate)} "
-                f"[{level} {(factor.low - 1) * 100:.1f}-{(factor.high - 1) * 100:.1f}%] ({blocks}{within})"
-            )
-        if self.verdict == EQUIVALENT:
-            return (
-                f"{self.strategy} and {self.baseline} are equivalent within ±{margin}{in_unit}: time ratio "
-                f"{self.ratio.estimate:.3f} [{level} {self.ratio.low:.3f}-{self.ratio.high:.3f}] ({blocks})"
-            )
-        if math.isinf(self.ratio.high) or self.ratio.low <= 0:
-            if self.blocks < MIN_BLOCKS:
-                spans = "every ratio (too few blocks for an interval)"
-            else:
-                first = looks(self.planned_blocks, self.blocks)[0]
-                spans = f"every ratio (too few blocks: the plan's first look is after {first} blocks)"
-        else:
-            spans = (
-                f"{self.ratio.low:.3f}-{self.ratio.high:.3f} ({_signed(self.ratio.low)} to "
-                f"{_signed(self.ratio.high)} time)"
-            )
-        if self.more_blocks_needed is None:
-            more = "at least two blocks are needed to estimate the spread between blocks"
-        else:
-            plural = "s" if self.more_blocks_needed != 1 else ""
-            more = f"about {self.more_blocks_needed} more block{plural} would decide a difference of {margin}"
-        return (
-            f"{self.strategy} vs {self.baseline}{in_unit}: undecided: the interval spans {spans}; {more} "
-            f"(ratio {self.ratio.estimate:.3f}, {blocks})"
-        )
-
-
-def _percent(factor: float) -> str:
-    return f"{(factor - 1) * 100:.1f}%"
-
-
-def _signed(ratio: float) -> str:
-    return f"{(ratio - 1) * 100:+.1f}%"
+    def inside_margin(self) -> bool:
+        """The whole interval lies within [1/(1+margin), 1+margin]: whatever the verdict, the gap is too small to
+        matter."""
+        return _inside_margin(self.ratio, self.margin)
 
 
 def _inside_margin(ratio: Interval, margin: float) -> bool:
@@ -475,26 +420,7 @@ def all_decided(comparisons) -> bool:
     return all(comparison.verdict != UNDECIDED for comparison in comparisons if comparison is not None)
 
 
-# --- fixed-sample helpers -------------------------------------------------------------------------------
-
-
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def _percentile_interval(estimate: float, resampled: np.ndarray, confidence: float) -> Interval:
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(resampled, [tail, 100 - tail])
-    return Interval(float(estimate), float(low), float(high))
-
-
-def median_interval(samples, confidence: float = CONFIDENCE, resamples: int = RESAMPLES, seed: int = 0) -> Interval:
-    """Median with a percentile bootstrap interval."""
-    values = np.asarray(samples, dtype=float)
-    if values.size == 0:
-        return Interval(math.nan, math.nan, math.nan)
-    picks = _rng(seed).integers(0, values.size, size=(resamples, values.size))
-    return _percentile_interval(np.median(values), np.median(values[picks], axis=1), confidence)
+# --- a fixed plan, looked at once -----------------------------------------------------------------------
 
 
 def paired_ratio(strategy_blocks: list, baseline_blocks: list, confidence: float = CONFIDENCE) -> Interval:

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from study import report, schema
+from study import report, schema, stats
 from study.config import StudyConfig
+from study.report.words import comparison_sentence
 from study.schema import RESULT_COLUMNS, STEP_COLUMNS, TRIAL_COLUMNS
 
 # Steady epoch seconds per (strategy, swept value): tfdata-online slows with the cost, the limit does not.
@@ -182,18 +183,67 @@ def test_the_summary_opens_with_the_answer_then_the_plot_that_answers_it(built, 
         assert summary.index(answering) < summary.index("## The full-size epoch") < summary.index(steps)
 
 
-def test_the_answering_plot_shows_the_tables_median_and_interval(built):
-    from study import analysis
-    from study.report import plots
+def test_the_epoch_time_plots_table_is_the_median_and_interval_of_the_steady_epochs(built):
+    """plots.plot_epoch_time draws analysis.tables.epoch_time_table: each strategy's median steady epoch with its
+    bootstrap interval at the study's seed - the figures of summary.md's table."""
+    from study import analysis, bootstrap
+    from study.analysis import tables
     from study.schema import steady
 
     out, _ = built
     study = analysis.load(out)
     result = analysis.analyse(study.results, study.trials, analysis.baseline_of(study.config.strategies),
                               seed=study.config.seed, steps=study.steps)
+    table = tables.epoch_time_table(result.findings)
     rows = steady(study.results)
     for value in result.sweep_values:
         at_value = rows[rows["sweep_value"] == value]
-        findings = result.at(value)
-        names = [f.strategy for f in findings]
-        assert plots._median_intervals(at_value, names, study.config.seed) == [f.epoch_seconds for f in findings]
+        drawn = table[table["value"] == value]
+        expected = [bootstrap.median_interval(at_value.loc[at_value["strategy"] == name, "epoch_seconds"], seed=study.config.seed)
+                    for name in drawn["strategy"]]
+        assert [stats.Interval(*row) for row in drawn[["seconds", "low", "high"]].itertuples(index=False)] == expected
+
+
+# --- a verdict in words (study/report/words.py) -----------------------------------------------------------
+
+
+def _blocks_with_ratios(ratios):
+    return [[r, r] for r in ratios], [[1.0, 1.0]] * len(ratios)
+
+
+def test_a_clear_speed_up_reads_like_hyperfine_with_a_percentage():
+    blocks = _blocks_with_ratios([0.8, 0.81, 0.79, 0.80, 0.8, 0.79])
+    sentence = comparison_sentence(stats.compare("tfdata", "arrays", *blocks, planned_blocks=6))
+    assert sentence.startswith("tfdata is 1.25 (95% CI 1.24-1.27) times faster than arrays: ")
+    assert "faster by 25.3% [95% CI 23.7-26.8%]" in sentence
+    assert sentence.endswith("(6 blocks)")
+    assert "in CPU time" in comparison_sentence(stats.compare("tfdata", "arrays", *blocks, planned_blocks=6), "CPU time")
+    # A fixed plan of the same 6 blocks (one look) is narrower.
+    assert "faster by 25.3% [95% CI 24.0-26.5%]" in comparison_sentence(stats.compare("tfdata", "arrays", *blocks))
+
+
+def test_a_slow_down_within_the_margin_says_so():
+    sentence = comparison_sentence(stats.compare(
+        "b", "a", *_blocks_with_ratios([1.010, 1.011, 1.012, 1.010, 1.011, 1.012, 1.011, 1.010]), planned_blocks=12
+    ))
+    assert "slower by 1.1%" in sentence and "within the ±3% equivalence margin" in sentence
+
+
+def test_equivalent_sentence_states_the_margin():
+    blocks = _blocks_with_ratios([1.002, 0.998, 1.001, 0.999, 1.0, 1.003, 0.997, 1.0])
+    sentence = comparison_sentence(stats.compare("b", "a", *blocks, planned_blocks=12))
+    assert sentence.startswith("b and a are equivalent within ±3%: time ratio 1.000 [95% CI 0.99")
+
+
+def test_too_few_blocks_says_why():
+    one = comparison_sentence(stats.compare("b", "a", [[1.5, 1.5]], [[1.0, 1.0]], planned_blocks=6))
+    assert "too few blocks" in one and "at least two blocks" in one
+    three = comparison_sentence(stats.compare("b", "a", *_blocks_with_ratios([1.5, 1.4, 1.6]), planned_blocks=6))
+    assert "the plan's first look is after 4 blocks" in three
+
+
+def test_undecided_states_the_interval_and_the_blocks_that_would_decide():
+    comparison = stats.compare("b", "a", *_blocks_with_ratios([1.05, 0.97, 1.02, 0.95, 1.04, 0.99]), planned_blocks=12)
+    sentence = comparison_sentence(comparison)
+    assert "undecided: the interval spans 0.9" in sentence
+    assert f"about {comparison.more_blocks_needed} more blocks would decide a difference of 3%" in sentence

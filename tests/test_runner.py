@@ -17,7 +17,7 @@ from tests.conftest import PROJECT_ROOT, run_cli
 TINY = ["--model", "small", "--limit", "200", "--batch-size", "64"]
 PLUGINS = {"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:RaisesMidEpoch,tests.faulty_strategies:KilledMidEpoch,tests.faulty_strategies:HangsMidEpoch"}
 PLOTS = schema.PLOTS
-# The four forms a verdict takes (study.stats.Comparison.sentence), each against `{baseline}`.
+# The four forms a verdict takes (study.report.words.comparison_sentence), each against `{baseline}`.
 VERDICT = (r"- {strategy} (is [0-9.]+ \(95% CI [0-9.]+-[0-9.]+\) times (faster|slower) than {baseline}"
            r"|and {baseline} are equivalent within ±[0-9.]+%|vs {baseline}( in [a-zA-Z -]+)?: undecided: )")
 

@@ -76,7 +76,7 @@ def test_a_trials_steady_step_time_leaves_out_the_tracing_step_even_when_mser_ke
     nothing, but the steady mean must not include it (it would dominate a short trial's mean)."""
     import pandas as pd
 
-    from study.analysis import steady_step_seconds
+    from study.analysis.epochs import steady_step_seconds
 
     steady = 0.1 + 0.01 * np.random.default_rng(0).standard_normal(41)  # seed 0: MSER-5 alone cuts nothing
     seconds = [1.6, *steady]

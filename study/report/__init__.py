@@ -1,5 +1,15 @@
-"""The report: seaborn plots (`plots`) and summary.md (`summary`), drawn from `study.analysis` alone, which
-reads only the saved result files, so `--report-only` can redraw them without training."""
+"""The report, drawn and written from `study.analysis` alone, which reads only the saved result files, so
+`--report-only` can redraw it without training. Nothing here computes a statistic.
+
+    plots.py     the seaborn plots, each from an analysis table
+    summary.py   summary.md: its sections in order
+    answer.py    the answer at the top: what to use, the per-step verdicts, the boundary, how to feed fit
+    why.py       why each strategy is slower than the limit, and what to change
+    measured.py  the measured epochs in words: end-to-end verdicts, idle waits, every verdict, the regimes
+    tables.py    summary.md's tables
+    record.py    how the study ran: plan and budget, failed trials, settings, environment
+    words.py     how numbers are worded: figures, ratios, percentages, a verdict as a sentence
+"""
 
 from __future__ import annotations
 
@@ -25,7 +35,7 @@ def build(out: Path) -> list[Path]:
     full = analysis.FullSetting.of(config)
     draws = {
         schema.FULL_EPOCH_PLOT: lambda path: draw.plot_full_epoch(result.findings, order, config, max(full.steps.values()), path),
-        schema.EPOCH_TIME_PLOT: lambda path: draw.plot_epoch_time(results, order, config, path),
+        schema.EPOCH_TIME_PLOT: lambda path: draw.plot_epoch_time(results, result.findings, order, config, path),
         schema.BOUNDARIES_PLOT: lambda path: draw.plot_boundaries(result.findings, order, config, path),
         schema.STEP_TIME_PLOT: lambda path: draw.plot_step_time(study.steps, order, config, path),
         schema.THROUGHPUT_PLOT: lambda path: draw.plot_throughput(result.findings, order, config, path),

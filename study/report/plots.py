@@ -6,7 +6,6 @@ Every file is written to a temporary name and renamed, so an interrupted report 
 from __future__ import annotations
 
 import io
-import math
 from pathlib import Path
 
 import matplotlib
@@ -16,7 +15,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from study import analysis, results_files, schema, stats  # noqa: E402
+from study import results_files, schema  # noqa: E402
+from study.analysis import tables  # noqa: E402
+from study.analysis.boundary import BOUNDARY_PARTS  # noqa: E402
 from study.schema import COMPUTE_BOUND  # noqa: E402
 
 SWEEP_LABELS = {
@@ -46,16 +47,11 @@ def _sweep_title(config) -> str:
 # --- plots -----------------------------------------------------------------------------------------------
 
 
-def _median_intervals(steady, present, seed) -> list:
-    """Per strategy: the median steady epoch and its 95% bootstrap interval - stats.median_interval with the
-    analysis' seed, so the plot shows exactly the figures of summary.md's table."""
-    return [stats.median_interval(steady.loc[steady["strategy"] == name, "epoch_seconds"], seed=seed) for name in present]
-
-
-def plot_epoch_time(results, order, config, path) -> Path:
-    """The plot that answers the question: per strategy, the median steady epoch with its 95% interval over
-    that strategy's steady epochs (dots), against the compute-bound limit (the dashed line and its band)."""
+def plot_epoch_time(results, findings, order, config, path) -> Path:
+    """Per strategy, the steady epochs (dots) and their median with its 95% interval (the analysis' findings:
+    the figures of summary.md's table), against the compute-bound limit (the dashed line and its band)."""
     results = schema.normalize_sweep_column(results)
+    table = tables.epoch_time_table(findings)
     values = [None] if not config.sweep else sorted(set(results["sweep_value"].dropna()))
     steady_all = schema.steady(results)
     present_all = _present(order, steady_all)
@@ -67,24 +63,22 @@ def plot_epoch_time(results, order, config, path) -> Path:
         steady = steady_all if value is None else schema.rows_at(steady_all, value)
         present = [name for name in present_all if name in set(steady["strategy"])]
         rows = range(len(present))
-        intervals = _median_intervals(steady, present, config.seed)
-        limit = intervals[present.index(COMPUTE_BOUND)] if COMPUTE_BOUND in present else None
-        if limit is not None:
-            axis.axvspan(limit.low, limit.high, color="#2ca02c", alpha=0.12, lw=0)
-            axis.axvline(limit.estimate, color="#2ca02c", linestyle="--", label="compute-bound limit: no feed can beat it")
+        intervals = table[[schema.same_sweep_value(v, value) for v in table["value"]]].set_index("strategy").loc[present]
+        if COMPUTE_BOUND in present:
+            limit = intervals.loc[COMPUTE_BOUND]
+            axis.axvspan(limit["low"], limit["high"], color="#2ca02c", alpha=0.12, lw=0)
+            axis.axvline(limit["seconds"], color="#2ca02c", linestyle="--", label="compute-bound limit: no feed can beat it")
         sns.stripplot(data=steady, y="strategy", x="epoch_seconds", order=present, color="#9ecae1", jitter=0.15,
                       size=4, ax=axis, label="one steady epoch")
-        medians = [interval.estimate for interval in intervals]
-        low = [interval.estimate - interval.low for interval in intervals]
-        high = [interval.high - interval.estimate for interval in intervals]
-        axis.errorbar(medians, rows, xerr=[low, high], fmt="o", color="black", capsize=4, markersize=6,
+        medians = intervals["seconds"].to_numpy(float)
+        xerr = [medians - intervals["low"].to_numpy(float), intervals["high"].to_numpy(float) - medians]
+        axis.errorbar(medians, rows, xerr=xerr, fmt="o", color="black", capsize=4, markersize=6,
                       label="median, 95% interval")
-        for row, interval in zip(rows, intervals):
-            axis.annotate(f"{interval.estimate:.1f} s", (interval.high, row), xytext=(6, 4), textcoords="offset points",
-                          fontsize=8)
+        for row, (median, high) in enumerate(zip(medians, intervals["high"])):
+            axis.annotate(f"{median:.1f} s", (high, row), xytext=(6, 4), textcoords="offset points", fontsize=8)
         axis.set_xlabel("steady epoch time (s)")
         axis.set_ylabel("")
-        axis.set_xlim(0, max(interval.high for interval in intervals) * 1.15)  # from 0: lengths compare as ratios
+        axis.set_xlim(0, intervals["high"].max() * 1.15)  # from 0: lengths compare as ratios
         if value is not None:
             axis.set_title(f"{config.sweep[0]} = {value:g}")
     handles, labels = axes[0][0].get_legend_handles_labels()
@@ -102,7 +96,7 @@ def plot_full_epoch(findings, order, config, steps_per_epoch, path) -> Path:
     """The plot that answers the question for the user's epoch: per strategy, the projected full-size steady
     epoch, stacked into its time in steps and its wait at the boundary at full age, with the interval of the
     whole; the compute-bound limit's projection as the dashed line."""
-    table = analysis.full_epoch_table(findings, order)
+    table = tables.full_epoch_table(findings, order)
     figure, axis = plt.subplots(figsize=(10, 0.5 * max(len(table), 1) + 2.2))
     axis.barh(table["label"], table["steps_seconds"], color="#4c72b0", label="time in training steps")
     axis.barh(table["label"], table["boundary_seconds"].clip(lower=0), left=table["steps_seconds"], color="#dd8452",
@@ -119,7 +113,7 @@ def plot_full_epoch(findings, order, config, steps_per_epoch, path) -> Path:
     return _save(figure, path)
 
 
-BOUNDARY_LOOK = {  # analysis.BOUNDARY_PARTS -> (legend label, colour): the stacked pieces of one steady epoch
+BOUNDARY_LOOK = {  # BOUNDARY_PARTS -> (legend label, colour): the stacked pieces of one steady epoch
     "in_steps_seconds": ("in training steps", "#4c72b0"),
     "before_first_step_seconds": ("waiting before the first step", "#dd8452"),
     "after_last_step_seconds": ("after the last step", "#c44e52"),
@@ -130,12 +124,12 @@ BOUNDARY_LOOK = {  # analysis.BOUNDARY_PARTS -> (legend label, colour): the stac
 def plot_boundaries(findings, order, config, path) -> Path:
     """Each strategy's mean steady epoch split into time in steps and time at the epoch's boundaries, with
     fit's one-off teardown beside it: a long boundary is a stall, not the feed's speed."""
-    table = analysis.boundary_table(findings, order)
+    table = tables.boundary_table(findings, order)
     figure, (axis, teardown_axis) = plt.subplots(
         1, 2, figsize=(11, 0.5 * len(table) + 2.2), sharey=True, gridspec_kw={"width_ratios": [3, 1]}
     )
     left = np.zeros(len(table))
-    for name in analysis.BOUNDARY_PARTS:
+    for name in BOUNDARY_PARTS:
         label, colour = BOUNDARY_LOOK[name]
         axis.barh(table["label"], table[name], left=left, color=colour, label=label)
         left += table[name].to_numpy(float)
@@ -161,7 +155,7 @@ def plot_step_time(steps, order, config, path) -> Path:
 
 
 def plot_throughput(findings, order, config, path) -> Path:
-    table = analysis.throughput_table(findings)
+    table = tables.throughput_table(findings)
     figure, axis = plt.subplots(figsize=(8.5, 4.6))
     if config.sweep:
         table["strategy"] = table["strategy"] + " @" + table["value"].map(lambda v: f"{v:g}")
@@ -177,7 +171,7 @@ def plot_throughput(findings, order, config, path) -> Path:
 
 
 def plot_resources(trials, order, config, path) -> Path:
-    trials = analysis.with_cpu_seconds(trials)
+    trials = tables.with_cpu_seconds(trials)
     present = _present(order, trials)
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     for axis, column, label in (
@@ -220,7 +214,7 @@ def plot_timeline(results, order, config, path) -> Path:
 
 
 def plot_scaling(findings, order, config, path) -> Path:
-    table = analysis.scaling_table(findings)
+    table = tables.epoch_time_table(findings)
     figure, axis = plt.subplots(figsize=(8.5, 4.8))
     for strategy in _present(order, table):
         rows = table[table["strategy"] == strategy].sort_values("value")

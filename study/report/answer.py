@@ -1,0 +1,180 @@
+"""The answer at the top of summary.md: for the user's epoch, the strategy to use and what it saves, the
+per-step verdicts, the plot that answers it, the wait at a full-size epoch's boundary, why each strategy is
+slower than the limit, and the few lines to feed fit like the strategy recommended."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from study import analysis, projection, schema, stats
+from study.config import StudyConfig
+from study.report import words
+from study.report.why import STALL_CAUSE, why_lines
+from study.schema import COMPUTE_BOUND
+
+ANSWERING_PLOT = Path(schema.PLOTS[0]).stem  # the first plot answers the question
+ANSWERING_CAPTION = "the full-size steady epoch per strategy: time in steps and at the boundary, with its 95% interval"
+ANSWERING_LEGEND = (
+    "*The epoch you train, per strategy (lower is faster): blue is the time in training steps (the full epoch's steps "
+    "times the strategy's measured time per step), orange the wait at the epoch's boundary at a full epoch's age, the "
+    "black dot the projected epoch with its 95% interval over blocks; the dashed line is the compute-bound limit - the "
+    "model fed one ready batch over and over, which no feed can beat.*"
+)
+
+
+def answer_lines(result: analysis.Analysis, config: StudyConfig, plots: list) -> list[str]:
+    """The answer's paragraphs, the plot that answers it right under them (before any detail), the details, and
+    how to feed fit like the strategy recommended."""
+    head, details = answer(result, config)
+    lines = []
+    for paragraph in head:
+        lines += [paragraph, ""]
+    answering = next((path for path in plots if path.stem == ANSWERING_PLOT), None)
+    if answering is not None:
+        lines += [f"![{ANSWERING_CAPTION}]({answering.name})", "", ANSWERING_LEGEND, ""]
+    for paragraph in filter(None, details):
+        lines += [paragraph] if paragraph.startswith("- ") else [paragraph, ""]
+    if details and details[-1].startswith("- "):
+        lines.append("")
+    return lines + usage_lines(result)
+
+
+def answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], list[str]]:
+    """The headline, for the user's epoch (the full setting), as (paragraphs above the answering plot, paragraphs
+    below it): what is decided comes first - the strategy to use and the per-step verdicts - then the boundary
+    at full age and one line per strategy on why it is slower than the limit and what to change. A strategy is
+    called fastest only when its verdict is significant."""
+    head, details = [], []
+    base = result.baseline
+    full = analysis.FullSetting.of(config)
+    for value in result.sweep_values:
+        findings = [f for f in result.at(value) if f.strategy != COMPUTE_BOUND]
+        where = "" if value is None else f"At {config.sweep[0]} = {value}: "
+        if not findings:
+            head.append(f"{where}no strategy finished a trial, so there is no answer yet.")
+            continue
+        recommended = result.recommendations.get(value)
+        opening = where + _setting_sentence(result.at(value), config, full.steps.get(value))
+        recommendation = " " + _recommendation(recommended, base, findings) if recommended is not None else ""
+        head.append(opening + recommendation + " " + _per_step_sentence(findings, base))
+        boundary = _boundary_sentence(findings)
+        why = why_lines(result.at(value), where, result.diagnostics.get(value), config.batch_size)
+        details += ([where + boundary] if boundary else []) + why
+    if len(result.failures):
+        head.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
+    return head, details
+
+
+def _setting_sentence(findings, config: StudyConfig, steps: int) -> str:
+    """What the headline is about: the full-size epoch, and how this study got at it."""
+    blocks = max((f.blocks for f in findings), default=0)
+    if not config.epochs_shortened:
+        return f"For the epoch you train, measured in {words.blocks(blocks)} of full-size epochs:"
+    trained = math.ceil(config.limit * config.scale / config.batch_size)
+    return (f"For the epoch you train - the whole training split, {steps:,} steps of {config.batch_size} - projected from "
+            f"{words.blocks(blocks)} of {trained:,}-step epochs (each strategy's time per step, times the full epoch's steps) "
+            "plus each strategy's epoch boundary probed at a full epoch's age:")
+
+
+def _saving(comparison) -> str:
+    """What the recommended strategy saves against one alternative, from `alternative / recommended`."""
+    r = comparison.ratio
+    if comparison.verdict in (stats.FASTER, stats.SLOWER):
+        saving = lambda ratio: (1 - 1 / ratio) * 100  # noqa: E731 - share of the alternative's epoch saved
+        return f"`{comparison.strategy}` {saving(r.estimate):+.0f}% [95% CI {saving(r.low):+.0f}% to {saving(r.high):+.0f}%]"
+    if comparison.verdict == stats.EQUIVALENT:
+        return f"`{comparison.strategy}` equivalent within ±{comparison.margin:.0%}"
+    return f"`{comparison.strategy}` undecided"
+
+
+def _recommendation(recommended, base: str, findings) -> str:
+    """Use what the verdicts support: the baseline unless a strategy is significantly faster at full size; the
+    decided comparisons first, the undecided ones named last."""
+    name, against = recommended
+    chosen = next(f for f in findings if f.strategy == name)
+    epoch = chosen.projected_seconds
+    head = (f"**Use `{name}`**" if name != base else f"**Keep `{name}`** (no alternative is significantly faster at full size)")
+    head += f": projected steady epoch {words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]."
+    decided = [c for c in against if c.verdict != stats.UNDECIDED]
+    undecided = [c for c in against if c.verdict == stats.UNDECIDED]
+    if decided:
+        head += " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in sorted(
+            decided, key=lambda c: -c.ratio.estimate)) + "."
+    if undecided:
+        head += f" Not yet told apart from it: {', '.join(f'`{c.strategy}`' for c in undecided)}."
+    return head
+
+
+def _per_step_sentence(findings, base: str) -> str:
+    """The feed's own speed: each strategy's time per training step against the baseline's (boundaries out)."""
+    compared = [f for f in findings if f.steps_vs_baseline is not None]
+    if not compared:
+        return f"Per training step: only `{base}` was measured."
+    groups = {verdict: [f for f in compared if f.steps_vs_baseline.verdict == verdict]
+              for verdict in (stats.EQUIVALENT, stats.FASTER, stats.SLOWER, stats.UNDECIDED)}
+    decided = len(compared) - len(groups[stats.UNDECIDED])
+    parts = []
+    if groups[stats.EQUIVALENT]:
+        parts.append(f"as fast as `{base}` (within ±{compared[0].steps_vs_baseline.margin:.0%}): {words.named(groups[stats.EQUIVALENT])}")
+    for verdict in (stats.FASTER, stats.SLOWER):
+        if groups[verdict]:
+            parts.append(f"{verdict}: " + ", ".join(
+                f"`{f.strategy}` {words.signed_percent(f.steps_vs_baseline.ratio)}" for f in sorted(
+                    groups[verdict], key=lambda f: f.steps_vs_baseline.ratio.estimate)))
+    if groups[stats.UNDECIDED]:
+        parts.append(f"not yet decided: {words.named(groups[stats.UNDECIDED])}")
+    return f"Per training step, against `{base}` ({decided} of {len(compared)} decided): " + "; ".join(parts) + "."
+
+
+def _boundary_sentence(findings) -> str:
+    """The wait at a full-size epoch's boundary, as measured (probes at full age, or full-size epochs)."""
+    waiting = [f for f in findings if f.full_boundary is not None and analysis.WAITS_AT_BOUNDARY in f.causes]
+    if not waiting:
+        clean = [f for f in findings if f.full_boundary is not None]
+        if not clean:
+            return ""
+        return ("At the boundary of a full-size epoch no strategy waits noticeably: "
+                + ", ".join(f"`{f.strategy}` {f.full_boundary.seconds:.2f} s" for f in clean) + " per epoch."
+                + _teardown_sentence(findings))
+    described = []
+    for f in sorted(waiting, key=lambda f: -f.full_boundary.seconds):
+        b = f.full_boundary
+        if b.source == projection.PROBED:
+            busy = "" if math.isnan(b.destroy_busy_share) else f", {b.destroy_busy_share:.0%} busy"
+            described.append(f"`{f.strategy}` {b.seconds:.1f} s per epoch ({b.waits} of {b.probes} probes waited, "
+                             f"up to {b.destroy_seconds[1]:.1f} s{busy})")
+        else:
+            described.append(f"`{f.strategy}` {b.seconds:.1f} s per epoch ({b.source})")
+    clean = [f for f in findings if f not in waiting and f.full_boundary is not None]
+    sentence = ("**At the boundary of a full-size epoch**, fit waits: " + "; ".join(described) + f" - {STALL_CAUSE}.")
+    if clean:
+        sentence += " No noticeable wait: " + ", ".join(f"`{f.strategy}` ({f.full_boundary.seconds:.2f} s)" for f in clean) + "."
+    return sentence + _teardown_sentence(findings)
+
+
+def _teardown_sentence(findings) -> str:
+    """Where a one-iterator strategy's wait went: once, when fit ends, probed at a full epoch's age."""
+    probed = [f for f in findings if f.full_boundary is not None and f.full_boundary.teardown_probes]
+    if not probed:
+        return ""
+    return (" Keeping one iterator moves the destruction to the end of fit, once per fit (probed after a fit of one "
+            "full epoch): " + "; ".join(
+                f"`{f.strategy}` {f.full_boundary.teardown_seconds[0]:.1f} s median, up to "
+                f"{f.full_boundary.teardown_seconds[1]:.1f} s ({f.full_boundary.teardown_waits} of "
+                f"{f.full_boundary.teardown_probes} waited)" for f in probed) + ".")
+
+
+def usage_lines(result: analysis.Analysis) -> list[str]:
+    """The few lines a user copies into their own fit call, for the strategy recommended."""
+    from inputs import registry
+
+    lines = []
+    for value in result.sweep_values:
+        recommended = result.recommendations.get(value)
+        if recommended is None:
+            continue
+        code = registry.get(recommended[0]).usage()
+        if code and code not in "".join(lines):
+            lines += ["", f"## How to feed `fit` like `{recommended[0]}`", "", "```python", code.rstrip(), "```"]
+    return lines

@@ -1,0 +1,70 @@
+"""Why each strategy's epoch is longer than the limit's, in words: one line per strategy from the causes the
+analysis measured (study/analysis/causes.py), what to change, and the limit's diagnostic they cite."""
+
+from __future__ import annotations
+
+from study import analysis, stats
+from study.report import words
+from study.schema import COMPUTE_BOUND
+
+STALL_CAUSE = (
+    "the likely cause: Keras' fit makes a new input iterator every epoch for a finite dataset, and destroying the "
+    "used tf.data iterator waits, idle, for tf.data's autotune thread to wake up (benchmarks/iterator_teardown.py "
+    "reproduces it without Keras)"
+)
+
+
+def why_lines(findings, where: str = "", diagnostic=None, batch_size: int = 32) -> list[str]:
+    """One line per strategy slower than the limit: the measured cause and what to change; first, what the
+    limit's diagnostic measured, which the causes cite."""
+    lines = [_diagnostic_line(diagnostic, findings, batch_size)] if diagnostic is not None else []
+    for f in findings:
+        if f.strategy == COMPUTE_BOUND or f.causes == (analysis.AT_LIMIT,):
+            continue
+        lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause) for cause in f.causes) + ".")
+    at_limit = [f for f in findings if f.strategy != COMPUTE_BOUND and f.causes == (analysis.AT_LIMIT,)]
+    if at_limit:
+        lines.append(f"- At the limit (steps not slower than the compute-bound limit's, no boundary wait): {words.named(at_limit)}.")
+    return ([f"{where}Why each strategy is slower than the compute-bound limit, measured in this study:"] + lines) if lines else []
+
+
+def _diagnostic_line(diagnostic, findings, batch_size: int) -> str:
+    """What the unknown batch size alone costs, measured in the limit's trials, which strategies it concerns, and
+    what to change."""
+    unknown = [f for f in findings if f.strategy != COMPUTE_BOUND and f.unknown_batch_size]
+    static = [f for f in findings if f.strategy != COMPUTE_BOUND and f.batch_shape and not f.unknown_batch_size]
+    steps, cpu = diagnostic.steps, diagnostic.cpu
+    verdict = (f"steps {words.signed_percent(steps.ratio)} longer, {words.signed_percent(cpu.ratio)} CPU per step"
+               if steps.blocks >= stats.MIN_BLOCKS else "too few blocks to tell")
+    return (f"- Diagnostic, in every block's {COMPUTE_BOUND} trial: its own ready batches with their size made unknown "
+            f"(the model's step traced for any batch size, as `batch()` without `drop_remainder` and every generator "
+            f"leave it), fitted beside the same batches of static size: {verdict} ({steps.verdict}, {steps.blocks} "
+            f"blocks). Steps traced for batches of unknown size: {words.named(unknown) or 'none'}; of static size: "
+            f"{words.named(static) or 'none'}."
+            + (f" To give batches a static size: `.batch({batch_size}, drop_remainder=True)` in tf.data, or the batch "
+               f"size in a generator's `output_signature`, e.g. `tf.TensorSpec(({batch_size}, length), tf.int32)` (a "
+               "partial last batch is then dropped)." if diagnostic.slows_steps else ""))
+
+
+def _cause_words(f, cause: str) -> str:
+    steps = f.steps_vs_limit
+    if cause == analysis.INPUT_BOUND:
+        return (f"input-bound: its pipeline alone delivers {words.fmt(f.pipeline_examples_per_second, 0)} examples/s, less than "
+                "the model consumes; do its work ahead of training, on more workers, or on other machines (tf.data service)")
+    if cause == analysis.SHARING_CPU:
+        return (f"slowed by sharing the CPU with training: its steps take {words.signed_percent(steps.ratio)} longer than the "
+                f"limit's although its pipeline alone needs only {words.fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per batch, "
+                f"while each step costs {words.fmt(f.extra_cpu_ms_per_step, 1)} ms more CPU than the limit's; feed whole ready "
+                "batches (one permutation per epoch, one gather per batch: `tfdata-gather`) or do per-example work ahead")
+    if cause == analysis.WAITS_AT_BOUNDARY:
+        return (f"waits {f.full_boundary.seconds:.1f} s at each full-size epoch's boundary; give fit one iterator: end the "
+                "pipeline in `.repeat()` and pass `steps_per_epoch` (`tfdata-repeat`, `tfdata-gather`)")
+    if cause == analysis.UNKNOWN_BATCH:
+        against = (f"its steps take {words.signed_percent(steps.ratio)} longer than the limit's" if steps is not None and
+                   steps.verdict == stats.SLOWER else "its steps are not yet told apart from the limit's")
+        return (f"slowed by batches of unknown size (its step traced for {f.batch_shape}, the diagnostic above): "
+                f"{against}, while its pipeline alone needs {words.fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per "
+                "batch; give its batches a static size")
+    if cause == analysis.UNDECIDED_STEPS:
+        return "its steps are not yet told apart from the limit's (more blocks would decide)"
+    return cause
