@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,9 @@ from inputs import corpus, text
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Seconds a process given up for ended may take to be gone: generous on a loaded 2-core machine; the mechanisms
+# (the supervisor, parent-death signals, the tree kill) act within about a second.
+GONE_WITHIN = 20
 SMALL_SPLIT = corpus.DataSettings(train_size=200, validation_size=50)  # 200 real reviews: 12 batches of 16 + 8
 
 
@@ -153,3 +157,20 @@ def online_prepared(count, seed=0, vocab_size=40, sequence_length=80):
 def online_data():
     """203 examples: batches of 16 leave a partial last batch of 11."""
     return online_prepared(203)
+
+
+def alive(pid) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def all_gone(pids, timeout=GONE_WITHIN) -> bool:
+    """Whether every one of `pids` has ended (a zombie counts as ended) within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(alive(pid) for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False

@@ -20,12 +20,11 @@ import pytest
 
 from processes import children
 from study import supervise
-from tests.conftest import PROJECT_ROOT, run_cli
+from tests.conftest import GONE_WITHIN, PROJECT_ROOT, all_gone, alive, run_cli
 
 TINY = ["--model", "small", "--limit", "64", "--batch-size", "32", "--repeats", "1", "--epochs", "2"]  # no budget planning
 PLUGINS = ",".join(f"tests.faulty_strategies:{name}" for name in
                    ("HangsMidEpoch", "SlowToExit", "StartsADaemonThenHangs", "LeavesADaemon"))
-GONE_WITHIN = 20  # seconds: generous on a loaded 2-core machine; the mechanisms act within about 1 s
 MARK = "STUDY_FAULT_TEST_MARK"  # in a study's environment: every process it starts, at any depth, inherits it
 
 
@@ -81,20 +80,8 @@ def trial_of(study, strategy):
     return None
 
 
-def all_gone(pids, timeout=GONE_WITHIN):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(alive(pid) for pid in pids):
-            return True
-        time.sleep(0.2)
-    return False
 
 
-def alive(pid):
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def descendants(pid):

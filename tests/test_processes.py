@@ -2,7 +2,7 @@
 reports the command's own exit and usage; the tree is read at any depth; children stop with a grace period.
 
 Plain Python commands (no TensorFlow), so each test takes a second or so. No test asserts a duration: "gone
-within GONE_WITHIN" is a generous deadline for the thing to have happened at all.
+within conftest.GONE_WITHIN" is a generous deadline for the thing to have happened at all.
 """
 
 import json
@@ -17,25 +17,7 @@ import psutil
 import pytest
 
 from processes import children, parent_death, supervisor, tree
-from tests.conftest import PROJECT_ROOT
-
-GONE_WITHIN = 20  # seconds; the supervisor acts within milliseconds
-
-
-def alive(pid):
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def all_gone(pids, timeout=GONE_WITHIN):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(alive(pid) for pid in pids):
-            return True
-        time.sleep(0.05)
-    return False
+from tests.conftest import PROJECT_ROOT, all_gone, alive
 
 
 # A command with descendants of every kind: a child, a grandchild, and a daemon in a session of its own whose
