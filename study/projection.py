@@ -25,6 +25,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from inputs.base import steps_per_epoch
 from study.boundary_probe import END_OF_FIT, EPOCH_BOUNDARY
 
 WAIT_SECONDS = 1.0  # a destruction longer than this counts as a wait (the reference saw 0.2 s without one)
@@ -64,7 +65,7 @@ def teardown_probes(probes: pd.DataFrame) -> pd.DataFrame:
 
 
 def full_steps(train_size: int, scale: int, batch_size: int) -> int:
-    return math.ceil(train_size * scale / batch_size)
+    return steps_per_epoch(train_size * scale, batch_size)
 
 
 def measured_boundary_seconds(rows: pd.DataFrame) -> pd.Series:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from inputs.base import steps_per_epoch
 from study import analysis, projection, schema, stats
 from study.config import StudyConfig
 from study.report import words
@@ -71,7 +72,7 @@ def _setting_sentence(findings, config: StudyConfig, steps: int) -> str:
     blocks = max((f.blocks for f in findings), default=0)
     if not config.epochs_shortened:
         return f"For the epoch you train, measured in {words.blocks(blocks)} of full-size epochs:"
-    trained = math.ceil(config.limit * config.scale / config.batch_size)
+    trained = steps_per_epoch(config.examples_per_epoch(), config.batch_size)
     return (f"For the epoch you train - the whole training split, {steps:,} steps of {config.batch_size} - projected from "
             f"{words.blocks(blocks)} of {trained:,}-step epochs (each strategy's time per step, times the full epoch's steps) "
             "plus each strategy's epoch boundary probed at a full epoch's age:")
