@@ -75,15 +75,16 @@ class Supervised(subprocess.Popen):
 
 
 def start(command: list[str], stdout, stderr, environment=None, cwd=None, text=False,
-          grace_seconds: float = children.STOP_GRACE_SECONDS) -> Supervised:
+          grace_seconds: float = children.STOP_GRACE_SECONDS, stdin=subprocess.DEVNULL) -> Supervised:
     """processes.children.start for `command`, run under a supervisor (see the module docstring). Set
-    $STUDY_PARENT_PID in `environment` to this process' pid for the supervisor to end with it."""
+    $STUDY_PARENT_PID in `environment` to this process' pid for the supervisor to end with it. `stdin`
+    (subprocess.PIPE: a channel to the command) reaches the command through the supervisor, which never reads it."""
     report_read, report_write = os.pipe()
     try:
         process = Supervised(
             [sys.executable, "-m", "processes.supervisor", "--report-fd", str(report_write),
              "--grace", f"{grace_seconds:g}", "--", *command],
-            stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, text=text, cwd=cwd, start_new_session=True,
+            stdin=stdin, stdout=stdout, stderr=stderr, text=text, cwd=cwd, start_new_session=True,
             env=children.child_environment() if environment is None else environment, pass_fds=(report_write,),
         )
     except BaseException:

@@ -14,6 +14,7 @@ from study.config import StudyConfig
 from study.holders import HeldTrials
 from study.plan import Trial
 from study.progress import Progress, echo_quietly
+from study.shared_process import SharedProcess
 from study.trial import PROTOCOL_PREFIX
 from study.trial_process import TrialOutcome
 from study.trial_service import ServiceStartError, service_for
@@ -34,20 +35,25 @@ class Ending:
 # --- one trial of the plan ------------------------------------------------------------------------------
 
 
-def run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None) -> TrialOutcome:
+def run_trial(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None,
+              shared: SharedProcess | None = None) -> TrialOutcome:
     # A data file found damaged inside the trial: rebuilt once, and the trial run again (study.repair).
     return repair.run_rebuilding_once(
-        config, trial.strategy, lambda: _run_trial_once(config, trial, position, progress, holders), progress.echo
+        config, trial.strategy, lambda: _run_trial_once(config, trial, position, progress, holders, shared), progress.echo
     )
 
 
-def _run_trial_once(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None) -> TrialOutcome:
+def _run_trial_once(config: StudyConfig, trial: Trial, position: int, progress: Progress, holders: HeldTrials | None,
+                    shared: SharedProcess | None) -> TrialOutcome:
     log_path = config.out_dir / schema.LOGS / f"{position:03d}-{trial.label().replace('@', '-')}-block{trial.repeat}.log"
     trial_config = config.at_sweep_value(trial.sweep_value)
     on_epoch = lambda event: progress.epoch(position, trial, event)  # noqa: E731
     on_progress = lambda event: progress.step(position, trial, event)  # noqa: E731
     try:
         with service_for(trial_config, trial) as (service_address, watch):
+            if shared is not None:
+                return shared.run_trial(trial_config, trial, on_epoch, service_address, watch, progress.trial_seconds,
+                                        on_progress, probe=holders is not None)
             return trial_process.run_trial_process(
                 trial_config, trial, log_path, on_epoch, service_address, watch, progress.trial_seconds,
                 on_progress=on_progress, holders=holders,
@@ -69,8 +75,8 @@ def run_blocks(config: StudyConfig, plan: list[Trial], done: set, progress: Prog
     try:
         ending = _run_each_block(config, plan, done, progress, echo, started, holders)
         if holders.waiting:
-            echo_quietly(echo, f"Waiting for {holders.waiting} trial(s) still holding an iterator until it is as old as "
-                               "a full epoch, to measure that boundary ...")
+            echo_quietly(echo, f"Waiting for {holders.waiting} process(es) still holding a used iterator until it is as "
+                               "old as a full epoch, to measure that boundary ...")
             holders.wait()
         return ending
     except (KeyboardInterrupt, Interrupted):
@@ -108,13 +114,29 @@ def _run_each_block(config: StudyConfig, plan: list[Trial], done: set, progress:
 
 def _run_block(config: StudyConfig, plan: list[Trial], block: list[Trial], done: set, progress: Progress,
                probing: HeldTrials | None) -> int:
-    """Runs the block's trials not yet done, saving each one's rows as it ends; returns how many failed."""
+    """Runs the block's trials not yet done - each in a fresh process, or all in the block's own
+    (--process-per block: study/shared_process.py) - saving each one's rows as it ends; returns how many failed."""
+    if config.process_per != "block":
+        return _run_trials(config, plan, block, done, progress, probing, None)
+    shared = SharedProcess(config.out_dir / schema.LOGS / f"block{block[0].repeat}.log")
+    try:
+        failures = _run_trials(config, plan, block, done, progress, probing, shared)
+        shared.finish(probing, progress.echo)
+        return failures
+    except BaseException:
+        with contextlib.suppress(KeyboardInterrupt), supervise.signals_deferred():
+            shared.end()
+        raise
+
+
+def _run_trials(config: StudyConfig, plan: list[Trial], block: list[Trial], done: set, progress: Progress,
+                probing: HeldTrials | None, shared: SharedProcess | None) -> int:
     failures = 0
     for trial in block:
         if trial.key in done:
             continue
         position = plan.index(trial) + 1
-        outcome = run_trial(config, trial, position, progress, probing)
+        outcome = run_trial(config, trial, position, progress, probing, shared)
         with supervise.signals_deferred():  # a trial's rows are written whole
             result_rows.save_trial(config.out_dir, config, trial, position, outcome)
             progress.trial_end(position, trial, outcome)
@@ -175,4 +197,16 @@ def record_ending(out: Path, started: float, ending: Ending) -> None:
         "blocks_run": ending.blocks_run, "stopped": ending.stopped, "seconds_before_report": time.monotonic() - started,
         "seconds_in_epochs": float(rows["epoch_seconds"].astype(float).sum()) if len(rows) else 0.0,
     }
+    results_files.write_json(path, record)
+
+
+def record_whole_study(out: Path, started: float) -> None:
+    """Once the report is drawn: the whole command's wall time in plan.json, and the share of it spent inside
+    measured epochs (issue 19's measure of a study's efficiency)."""
+    path = out / schema.PLAN
+    record = results_files.read_json(path) if path.exists() else {}
+    ending = record.setdefault("ending", {})
+    ending["seconds_whole_study"] = time.monotonic() - started
+    if ending.get("seconds_in_epochs") is not None:
+        ending["share_in_epochs"] = ending["seconds_in_epochs"] / ending["seconds_whole_study"]
     results_files.write_json(path, record)

@@ -49,6 +49,7 @@ class BudgetError(Exception):
 class Calibration:
     trial_overhead_seconds: float  # a trial's wall time outside its epochs: start-up, model build, evaluation
     step_seconds: float  # one steady training step of the model, fed a ready batch
+    block_overhead_seconds: float = 0.0  # once per block with one process per block: its start-up and warm-up fit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +119,9 @@ def plan(
     """The plan that fits `budget_seconds` (of which `spent_seconds` are gone), keeping what the user fixed."""
     full_steps = steps_per_epoch(train_size, batch_size)
     epochs_used = epochs or PLANNED_EPOCHS
+    # A block's own start-up, shared by its trials: planned as their part of it.
+    calibration = dataclasses.replace(calibration, block_overhead_seconds=0.0, trial_overhead_seconds=(
+        calibration.trial_overhead_seconds + calibration.block_overhead_seconds / trials_per_block))
     shortened = limit is None or limit < train_size  # the plan may shorten epochs unless the user fixed full ones
     probe_end = full_steps * calibration.step_seconds * INPUT_ALLOWANCE + PROBE_END_SECONDS if shortened else 0.0
     if shortened:

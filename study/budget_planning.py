@@ -11,6 +11,7 @@ import numpy as np
 from study import budget, results_files, schema, supervise, trial_process
 from study.config import StudyConfig
 from study.plan import Trial
+from study.shared_process import SharedProcess
 
 CALIBRATION_STEPS = 40  # per epoch of the calibration trial: enough for a steady step time, a few seconds
 
@@ -21,30 +22,54 @@ class StudyError(Exception):
 
 def calibrate(config: StudyConfig) -> budget.Calibration:
     """One small compute-bound trial in a fresh process, like every trial: what a trial costs outside its
-    epochs (start-up, model, evaluation) and what one training step costs on this machine."""
+    epochs (start-up, model, evaluation) and what one training step costs on this machine. With one process per
+    block (study/shared_process.py), two such trials in one process: the second's overhead is a trial's, the
+    first's more than that is the block's (start-up and warm-up fit)."""
     small = dataclasses.replace(
         config, epochs=2, repeats=1, limit=CALIBRATION_STEPS * config.batch_size, scale=1, sweep=None, trial_timeout=None
     )
     log_path = config.out_dir / schema.LOGS / "calibration.log"
-    outcome = trial_process.run_trial_process(small, Trial(0, schema.COMPUTE_BOUND), log_path, on_epoch=lambda event: None)
+    trial = Trial(0, schema.COMPUTE_BOUND)
+    if config.process_per == "block":
+        shared = SharedProcess(log_path)
+        try:
+            first, second = (_calibration_outcome(shared.run_trial(small, trial, lambda event: None, None, None, None, None,
+                                                                   probe=False), log_path) for _ in range(2))
+        finally:
+            shared.end()
+        return budget.Calibration(trial_overhead_seconds=_overhead(second), step_seconds=_step(second),
+                                  block_overhead_seconds=max(_overhead(first) - _overhead(second), 0.0))
+    outcome = _calibration_outcome(trial_process.run_trial_process(small, trial, log_path, on_epoch=lambda event: None), log_path)
+    return budget.Calibration(trial_overhead_seconds=_overhead(outcome), step_seconds=_step(outcome))
+
+
+def _calibration_outcome(outcome, log_path):
     # A stop that came after the trial reported its results returns them (`interrupted`): stop all the same.
     supervise.raise_if_stop_received()
     if outcome.status != schema.OK:
         raise StudyError(f"the calibration trial failed ({outcome.error}); see {log_path}")
+    return outcome
+
+
+def _overhead(outcome) -> float:
+    """A calibration trial's wall time outside its epochs. The limit's diagnostic (inputs/compute_bound.py) runs
+    once per block and is planned as a trial of its own."""
     epochs_seconds = sum(event["epoch_seconds"] for event in outcome.epochs)
-    # The limit's diagnostic (inputs/compute_bound.py) runs once per block and is planned as a trial of its own.
     diagnostic_seconds = float(outcome.done.get("diagnostic_seconds") or 0.0)
-    return budget.Calibration(
-        trial_overhead_seconds=max(outcome.wall_seconds - epochs_seconds - diagnostic_seconds, 0.0),
-        step_seconds=float(np.median(outcome.epochs[-1]["step_seconds"])),
-    )
+    return max(outcome.wall_seconds - epochs_seconds - diagnostic_seconds, 0.0)
+
+
+def _step(outcome) -> float:
+    return float(np.median(outcome.epochs[-1]["step_seconds"]))
 
 
 def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:
     """The config with the settings the user left out planned to fit the budget; writes plan.json."""
     from inputs.corpus import DataSettings
 
-    echo(f"Calibrating on this machine (one short {schema.COMPUTE_BOUND} trial) to plan a {config.budget_minutes:g}-minute study ...")
+    how = (f"two short {schema.COMPUTE_BOUND} trials in one process" if config.process_per == "block"
+           else f"one short {schema.COMPUTE_BOUND} trial")
+    echo(f"Calibrating on this machine ({how}) to plan a {config.budget_minutes:g}-minute study ...")
     calibration = calibrate(config)
     # The strategies, the limit, and the limit's diagnostic, which costs about a trial's epochs.
     trials_per_block = (len(config.strategies) + 2) * len(config.sweep_values())
@@ -75,7 +100,9 @@ def plan_line(config: StudyConfig, plan: list[Trial], todo: int) -> str:
     return (
         f"Planned {len(plan)} trials ({todo} to run): {strategies} + {schema.COMPUTE_BOUND} in {config.repeats} "
         f"blocks{sweep}; {config.epochs} epochs of {steps:,} steps ({examples:,} examples, batch {config.batch_size}) "
-        f"each, model {config.model}. Each trial runs in a fresh process."
+        f"each, model {config.model}. "
+        + ("Each block runs in a fresh process of its own (a warm-up fit, then each trial from a fresh model)."
+           if config.process_per == "block" else "Each trial runs in a fresh process.")
         + (" Epochs are shorter than the full one, so each trial also probes the destruction of its used iterator "
            "at a full epoch's age, holding it idle in the background."
            if config.epochs_shortened else "")

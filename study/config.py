@@ -26,6 +26,7 @@ from study.rules import (
 )
 
 DEFAULT_STRATEGIES = ("arrays", "generator", "tfdata")
+PROCESS_PER = ("trial", "block")  # --process-per: what a fresh process runs (study/shared_trials.py for a block)
 RUNS_DIR = Path("runs")  # where a new study goes by default (git-ignored; the committed studies are in reports/)
 # Settings that do not change what is measured: a resumed study may differ in these.
 NOT_MEASURED = ("out", "trial_timeout", "resume", "report_only", "cache_dir", "budget_minutes", "margin")
@@ -121,6 +122,11 @@ class StudyConfig:
     limit: int | None = _option(
         FeedOptions.limit, flag="--limit", rule=POSITIVE_INTEGER, unset=True,
         help="train on the first N training examples only (default: planned to fit --budget, up to all)",
+    )
+    process_per: str = _option(
+        "trial", flag="--process-per", rule=one_of(PROCESS_PER), metavar="{" + ",".join(PROCESS_PER) + "}",
+        help="trial = each trial in a fresh process; block = one fresh process per block runs every trial of it, after "
+        "a warm-up fit, each from a fresh model (less start-up per trial: more measuring per minute) (default: {default})",
     )
     seed: int = _option(FeedOptions.seed, flag="--seed", rule=NON_NEGATIVE_INTEGER,
                         help="seeds the data split, weights, orders and trial schedule (default: {default})")

@@ -34,26 +34,37 @@ class HeldTrials:
         self.longest_hold_seconds = 0.0  # the longest hold adopted: about what the study waits for at its end
 
     def adopt(self, trial, process, lines: queue.Queue, done: dict) -> None:
-        self.longest_hold_seconds = max(self.longest_hold_seconds, float(done["holding_seconds"]))
-        deadline = time.monotonic() + float(done["holding_seconds"]) + DESTROY_ALLOWANCE_SECONDS
-        thread = threading.Thread(target=self._watch, args=(trial, process, lines, done, deadline), daemon=True)
+        """A trial's own process, holding its one iterator (`done["holding_seconds"]`)."""
+        self._adopt(process, lines, {None: (trial, done)}, float(done["holding_seconds"]))
+
+    def adopt_block(self, process, lines: queue.Queue, due: dict) -> None:
+        """A block's shared process (study/shared_process.py), holding one iterator for each of its trials in `due`:
+        (strategy, swept value) -> (trial, its done event, how long it holds); each reports with its key."""
+        probes = {key: (trial, done) for key, (trial, done, _) in due.items()}
+        self._adopt(process, lines, probes, max(float(seconds) for _, _, seconds in due.values()))
+
+    def _adopt(self, process, lines: queue.Queue, probes: dict, holding_seconds: float) -> None:
+        self.longest_hold_seconds = max(self.longest_hold_seconds, holding_seconds)
+        deadline = time.monotonic() + holding_seconds + DESTROY_ALLOWANCE_SECONDS
+        thread = threading.Thread(target=self._watch, args=(process, lines, probes, deadline), daemon=True)
         self._held.append((process, thread))
         thread.start()
 
-    def _watch(self, trial, process, lines: queue.Queue, done: dict, deadline: float) -> None:
-        while time.monotonic() < deadline:
+    def _watch(self, process, lines: queue.Queue, probes: dict, deadline: float) -> None:
+        while probes and time.monotonic() < deadline:
             try:
                 line = lines.get(timeout=1.0)
             except queue.Empty:
                 continue
-            if line is None:  # it ended without reporting its probe
+            if line is None:  # it ended without reporting its probes
                 break
             if line.startswith(self._prefix):
                 event = json.loads(line[len(self._prefix):])
                 if event.get("event") == "boundary":
+                    key = None if None in probes else (event.get("strategy"), event.get("sweep_value"))
+                    trial, done = probes.pop(key)
                     with self._save_lock:
                         self._on_boundary(trial, done, event)
-                    break
         if supervise.reap(process, _REAP_SECONDS) is None:
             supervise.stop([process])
 

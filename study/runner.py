@@ -74,6 +74,7 @@ def _report(config: StudyConfig, ending: blocks.Ending, progress: Progress, star
     try:
         blocks.record_ending(out, started, ending)
         paths = report.build(out)
+        blocks.record_whole_study(out, started)
         supervise.raise_if_stop_received()
     except (KeyboardInterrupt, blocks.Interrupted):
         echo_quietly(

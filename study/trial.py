@@ -33,7 +33,7 @@ MIN_DIAGNOSTIC_STEPS = 8
 EVALUATION_BATCH_SIZE = 1024
 
 
-def _open_protocol_channel():
+def open_protocol_channel():
     """Keep the real stdout for protocol lines and send every other print (fd 1) to stderr."""
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -41,7 +41,7 @@ def _open_protocol_channel():
     return channel
 
 
-def _emit(channel, event: str, **fields) -> None:
+def emit(channel, event: str, **fields) -> None:
     channel.write(PROTOCOL_PREFIX + json.dumps({"event": event, **fields}) + "\n")
     channel.flush()
 
@@ -55,17 +55,23 @@ def load_data(config, strategy, whole: bool = False):
     return prepared.limited(None if whole else config.limit).replicated(config.scale)
 
 
-def run(config, strategy_name: str, channel, service_address: str | None = None, probe_boundary: bool = False) -> bool:
+def run(config, strategy_name: str, channel, service_address: str | None = None, probe_boundary: bool = False,
+        shared_process: bool = False):
     """`service_address`: a tf.data service dispatcher the runner started for this trial (None: the user's,
     if any). `probe_boundary`: measure, at the full epoch's age, the destruction of a used iterator where this
     strategy's fit does it - at every epoch boundary, or once, when fit ends (study/boundary_probe.py). Returns
-    whether it did (the process then holds iterators it must not wait to destroy at exit)."""
+    whether it did (the process then holds iterators it must not wait to destroy at exit).
+
+    `shared_process`: the trial is one of its block's in the block's process (`serve`): its figures of CPU time are
+    its own part of the process', and the probe is not taken now but returned (a callable that takes it), for the
+    block's end."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from inputs import registry
     from models import build_model
     from study import boundary_probe
-    from study.trial_measurements import measure_diagnostic, measure_pipeline, own_usage, traced_batch_shape
+    from study.trial_measurements import measure_diagnostic, measure_pipeline, own_usage, traced_batch_shape, usage_since
 
+    usage_before = own_usage()
     strategy = registry.get(strategy_name)
     options = config.feed_options(service_address)
     prepared = load_data(config, strategy)
@@ -83,9 +89,10 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     probe, holding_seconds, probe_error = None, None, None
     # Not with a tf.data service: the runner stops the trial's local servers once it has reported, and the held
     # iterator would be left talking to none.
-    if probe_boundary and last_steps and not strategy.needs_service:
+    wants_probe = probe_boundary and bool(last_steps) and not strategy.needs_service
+    if wants_probe and not shared_process:
         probe, holding_seconds, probe_error = _used_iterator_to_hold(config, strategy, options, last_steps)
-    _emit(
+    emit(
         channel,
         "done",
         val_loss=float(validation["loss"]),
@@ -99,11 +106,13 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
         **teardown,
         **pipeline,
         **(probe.figures() if probe else {}),
-        **own_usage(),
+        **(usage_since(usage_before) if shared_process else own_usage()),
     )
+    if shared_process:
+        return (lambda: _used_iterator_to_hold(config, strategy, options, last_steps)) if wants_probe else None
     if probe is None:
         return False
-    _emit(channel, "boundary", target_age_seconds=holding_seconds, **probe.hold_and_destroy(holding_seconds))
+    emit(channel, "boundary", target_age_seconds=holding_seconds, **probe.hold_and_destroy(holding_seconds))
     return True
 
 
@@ -116,9 +125,9 @@ def _fit_timed(model, fit_arguments: dict, epochs: int, channel) -> tuple[list, 
 
     def on_record(record):
         last_steps[:] = record.step_seconds
-        _emit(channel, "epoch", **dataclasses.asdict(record))
+        emit(channel, "epoch", **dataclasses.asdict(record))
 
-    timer = EpochTimer(on_record, on_progress=lambda **where: _emit(channel, "progress", **where))
+    timer = EpochTimer(on_record, on_progress=lambda **where: emit(channel, "progress", **where))
     model.fit(**fit_arguments, epochs=epochs, verbose=0, callbacks=[timer])
     # fit's teardown: from the last epoch's end until fit returns, which includes destroying the input iterator
     # that fit kept (for one-iterator strategies the only boundary wait they pay; outside every epoch).
@@ -169,13 +178,13 @@ def main(argv=None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     spec = json.loads(argv[0])
-    channel = _open_protocol_channel()
+    channel = open_protocol_channel()
     try:
         probed = run(StudyConfig.from_dict(spec["config"]), spec["strategy"], channel, spec.get("service_address"),
                      spec.get("probe_boundary", False))
     except BaseException as error:  # noqa: BLE001 - every failure is reported to the runner as one line
         traceback.print_exc()
-        _emit(channel, "error", error=describe(error), **damage_of(error))
+        emit(channel, "error", error=describe(error), **damage_of(error))
         return 1
     if probed:
         # Everything is reported: end now rather than destroy the probe's other iterators at interpreter exit,

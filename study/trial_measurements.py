@@ -83,3 +83,14 @@ def own_usage() -> dict:
         "cpu_system_seconds": own.ru_stime + children.ru_stime,
         "peak_rss_mb": max(own.ru_maxrss, children.ru_maxrss) / 1024,
     }
+
+
+def usage_since(before: dict) -> dict:
+    """A trial's own part of its block's shared process (--process-per block): the CPU time since `before` (an
+    own_usage), and the process' peak memory so far - the block's trials share that peak, which grows only."""
+    now = own_usage()
+    return {
+        "cpu_user_seconds": now["cpu_user_seconds"] - before["cpu_user_seconds"],
+        "cpu_system_seconds": now["cpu_system_seconds"] - before["cpu_system_seconds"],
+        "peak_rss_mb": now["peak_rss_mb"],
+    }

@@ -71,39 +71,46 @@ def trial_time_limit(config: StudyConfig, finished_seconds: list, epochs_done: i
 # --- the child and what it reports ----------------------------------------------------------------------
 
 
+def trial_spec(config: StudyConfig, trial: Trial, service_address: str | None, probe_boundary: bool) -> dict:
+    """What a trial's process needs to run it (study/trial.py; study/shared_trials.py takes the same)."""
+    return {"config": config.to_dict(), "strategy": trial.strategy, "sweep_value": trial.sweep_value,
+            "service_address": service_address, "probe_boundary": probe_boundary}
+
+
 def _child_command(config: StudyConfig, trial: Trial, service_address: str | None, probe_boundary: bool) -> list[str]:
-    spec = {"config": config.to_dict(), "strategy": trial.strategy, "service_address": service_address,
-            "probe_boundary": probe_boundary}
-    return [sys.executable, "-m", "study.trial", json.dumps(spec)]
+    return [sys.executable, "-m", "study.trial", json.dumps(trial_spec(config, trial, service_address, probe_boundary))]
 
 
-def _start_child(command: list[str], log):
+def start_child(command: list[str], log, stdin=subprocess.DEVNULL):
     """The child, under a supervisor and in a session of its own: Ctrl-C reaches the runner, which stops the
     child, and nothing the trial starts, at any depth, outlives the study, however the study ends."""
     env = supervise.child_environment()
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env[supervise.PARENT_PID_VARIABLE] = str(os.getpid())  # the child ends when this process does
-    return supervise.start_supervised(command, subprocess.PIPE, log, environment=env, text=True)
+    return supervise.start_supervised(command, subprocess.PIPE, log, environment=env, text=True, stdin=stdin)
 
 
-def _read_lines(stream, lines: queue.Queue) -> None:
+def read_lines(stream, lines: queue.Queue) -> None:
     for line in stream:
         lines.put(line)
     lines.put(None)
 
 
-class _RunningTrial:
+class RunningTrial:
     """A trial's process and what it has reported so far."""
 
-    def __init__(self, process, started: float):
+    def __init__(self, process, started: float, lines: queue.Queue | None = None):
+        """`lines`: the process' lines, when it is a block's shared process (study/shared_process.py) that the
+        trial does not own; its results are in when it reports them, and the process goes on."""
         self.process, self.started, self.last_epoch_at = process, started, started
-        self.lines: queue.Queue = queue.Queue()
+        self.shared = lines is not None
+        self.lines: queue.Queue = queue.Queue() if lines is None else lines
         self.epochs, self.done, self.status, self.error, self.damaged_file = [], {}, schema.OK, "", ""
         self.ended = None  # the reaped process (its resource usage)
         self.interrupted = self.held = False
 
     def read_lines(self) -> None:
-        threading.Thread(target=_read_lines, args=(self.process.stdout, self.lines), daemon=True).start()
+        threading.Thread(target=read_lines, args=(self.process.stdout, self.lines), daemon=True).start()
 
     def stop(self, status: str, error: str) -> None:
         self.status, self.error = status, error
@@ -128,7 +135,8 @@ class _RunningTrial:
 
     def outcome(self, log_path: Path) -> TrialOutcome:
         # A held trial still runs: its own account of its CPU time and peak memory so far (study/trial_measurements.py).
-        usage = _reported_usage(self.done) if self.held else (self.ended.usage or _no_usage())
+        still_running = self.held or (self.shared and self.ended is None)
+        usage = _reported_usage(self.done) if still_running and self.done else ((self.ended and self.ended.usage) or _no_usage())
         wall_seconds = time.perf_counter() - self.started
         status, error = self._final_status(log_path)
         return TrialOutcome(
@@ -140,7 +148,7 @@ class _RunningTrial:
     def _final_status(self, log_path: Path) -> tuple[str, str]:
         """The status and error, the way the process ended included (a signal, an exit status, no results)."""
         status, error, returncode = self.status, self.error, self.process.returncode
-        if status == schema.OK and not self.held and returncode != 0 and not self.interrupted:
+        if status == schema.OK and returncode is not None and returncode != 0 and not self.interrupted:
             status = schema.FAILED
             if returncode < 0:
                 name = signal.Signals(-returncode).name
@@ -163,10 +171,10 @@ def _reported_usage(done: dict):
     )
 
 
-def _follow(child: _RunningTrial, config: StudyConfig, finished_seconds: list, watch, on_epoch, on_progress,
-            holding: bool) -> None:
-    """Reads the child's events until its output ends, it is held, or the runner stops it: past its time limit,
-    or a part it depends on is dead (`watch`)."""
+def follow(child: RunningTrial, config: StudyConfig, finished_seconds: list, watch, on_epoch, on_progress,
+           holding: bool) -> None:
+    """Reads the child's events until its output ends, it is held, it has reported (a block's shared process,
+    which goes on), or the runner stops it: past its time limit, or a part it depends on is dead (`watch`)."""
     next_watch = child.started + _WATCH_SECONDS
     while True:
         try:
@@ -189,6 +197,8 @@ def _follow(child: _RunningTrial, config: StudyConfig, finished_seconds: list, w
         if line.startswith(PROTOCOL_PREFIX):
             if child.take(json.loads(line[len(PROTOCOL_PREFIX):]), on_epoch, on_progress, holding):
                 return
+            if child.shared and (child.done or child.status != schema.OK):
+                return
 
 
 def run_trial_process(
@@ -209,10 +219,10 @@ def run_trial_process(
     started = time.perf_counter()
     holding = holders is not None
     with open(log_path, "w", encoding="utf-8") as log:
-        child = _RunningTrial(_start_child(_child_command(config, trial, service_address, holding), log), started)
+        child = RunningTrial(start_child(_child_command(config, trial, service_address, holding), log), started)
         try:
             child.read_lines()
-            _follow(child, config, finished_seconds or [], watch, on_epoch, on_progress, holding)
+            follow(child, config, finished_seconds or [], watch, on_epoch, on_progress, holding)
             if child.held:
                 holders.adopt(trial, child.process, child.lines, child.done)
             else:

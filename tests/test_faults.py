@@ -137,6 +137,24 @@ def test_sigkill_of_the_study_ends_the_worker_processes_of_its_trial(tmp_path, c
     assert none_marked(out), f"{marked(out)} outlived the study (the trial was {trial}, its workers {workers})"
 
 
+def test_sigkill_of_the_study_ends_a_blocks_shared_process_and_the_workers_of_its_trial(tmp_path, cleanup):
+    """--process-per block: the block's one process (study/shared_trials.py) and what its trial started."""
+    out = tmp_path / "out"
+    study = start_study(out, *WITH_WORKERS["grain"], "--process-per", "block", "--epochs", "100", "--preprocess-cost",
+                        "20000", "--trial-timeout", "3000")
+    cleanup.append(study.pid)
+    read_until(study, "grain", "epoch 1/100")
+    shared = wait_for(lambda: next((child.pid for child in psutil.Process(study.pid).children(recursive=True)
+                                    if child.cmdline()[1:3] == ["-m", "study.shared_trials"]), None), "the block's process")
+    workers = wait_for(lambda: descendants(shared) if len(descendants(shared)) >= 2 else None, "the trial's workers")
+    started = marked(out)
+    cleanup.extend(started)
+    assert shared in started and set(workers) <= set(started)
+    study.kill()
+    study.wait()
+    assert none_marked(out), f"{marked(out)} outlived the study (the block's process was {shared}, its workers {workers})"
+
+
 def test_sigkill_of_the_study_ends_a_daemon_its_trial_started(tmp_path, cleanup):
     out = tmp_path / "out"
     study = start_study(out, "--strategies", "starts-a-daemon", "--epochs", "3", "--trial-timeout", "300")

@@ -1,0 +1,136 @@
+"""A block's one process (`--process-per block`), seen from the runner: started for the block's first trial (and again
+after a trial that ended it), fed one trial at a time on its standard input (study/shared_trials.py), its events read
+as a trial's own process' are (study/trial_process.py); at the block's end, handed to the held trials while it probes
+the boundary at full age (study/holders.py), or ended.
+
+A trial's outcome is as in the fresh-process design: a trial that fails, times out, is killed or is stopped ends the
+process (the next trial starts a fresh one) and is recorded the same way; its CPU time is its own part of the
+process' (study/trial_measurements.usage_since). The process runs under a supervisor, like a trial's own, so that
+nothing it starts at any depth outlives the study.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from study import schema, supervise
+from study.config import StudyConfig
+from study.plan import Trial
+from study.trial import PROTOCOL_PREFIX
+from study.trial_process import RunningTrial, TrialOutcome, follow, read_lines, start_child, trial_spec
+
+# Building every probe's used iterator at the block's end: a few seconds each; far more only when something hangs.
+PROBE_BUILD_LIMIT_SECONDS = 900.0
+_REAP_SECONDS = 10.0
+
+
+class SharedProcess:
+    def __init__(self, log_path: Path):
+        self.log_path = log_path  # the process' standard error, every trial of the block in turn
+        self.process = None
+        self.lines: queue.Queue | None = None
+        self.probed: dict = {}  # (strategy, sweep value) -> (trial, its done event): trials whose probe is due
+
+    def _start(self) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            self.process = start_child([sys.executable, "-m", "study.shared_trials"], log, stdin=subprocess.PIPE)
+        self.lines = queue.Queue()
+        threading.Thread(target=read_lines, args=(self.process.stdout, self.lines), daemon=True).start()
+
+    def _send(self, message: dict) -> bool:
+        try:
+            self.process.stdin.write(json.dumps(message) + "\n")
+            self.process.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):  # it has died: its output ends, which says how
+            return False
+
+    def run_trial(self, config: StudyConfig, trial: Trial, on_epoch, service_address, watch, finished_seconds,
+                  on_progress, probe: bool) -> TrialOutcome:
+        """One trial in the block's process (started if none runs); as trial_process.run_trial_process."""
+        started = time.perf_counter()
+        if self.process is None:
+            self._start()
+        child = RunningTrial(self.process, started, self.lines)
+        try:
+            self._send(trial_spec(config, trial, service_address, probe))
+            follow(child, config, finished_seconds or [], watch, on_epoch, on_progress, holding=False)
+            if not (child.done and child.status == schema.OK):
+                ended = self.end()  # it failed (or was stopped already): the next trial gets a fresh process
+                child.ended = child.ended or ended
+            elif probe:
+                self.probed[(trial.strategy, trial.sweep_value)] = (trial, child.done)
+        except KeyboardInterrupt:
+            with contextlib.suppress(KeyboardInterrupt), supervise.signals_deferred():  # we are stopping already
+                child.ended = self.end()
+            if not (child.done and child.status == schema.OK):
+                raise
+            child.interrupted = True  # the results are in: keep them, stop the study after saving
+        except BaseException:
+            self.end()
+            raise
+        return child.outcome(self.log_path)
+
+    def end(self, wait_seconds: float = 0.0):
+        """Its ending, reaped: waited for `wait_seconds` (after the block's end), then stopped (SIGTERM, then
+        SIGKILL; everything it started with it). None if no process runs."""
+        if self.process is None:
+            return None
+        process, self.process, self.probed = self.process, None, {}
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        ended = supervise.reap(process, wait_seconds)
+        if ended is None:
+            (ended,) = supervise.stop([process])
+        return ended
+
+    def finish(self, holders, echo) -> None:
+        """The block's end: the process told so; with probes due, it builds them (waited for: that is work on
+        the cores) and is handed to `holders` while it holds them; else it exits and is reaped."""
+        if self.process is None:
+            return
+        process, lines, probed = self.process, self.lines, self.probed
+        if not self._send({"finish": True}) or not probed or holders is None:
+            self.end(_REAP_SECONDS)
+            return
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        holding = _wait_for_holding(lines, PROBE_BUILD_LIMIT_SECONDS)
+        if holding is None:
+            echo(f"The block's probes of the boundary at full age did not start; see {self.log_path}.")
+            self.end()
+            return
+        for error in holding["errors"]:
+            echo(f"Probe of the boundary at full age failed for {error.get('strategy', 'the block')}: {error['probe_error']}")
+        self.process = None
+        self.probed = {}
+        due = {(held["strategy"], held["sweep_value"]): (*probed[(held["strategy"], held["sweep_value"])], held["holding_seconds"])
+               for held in holding["probes"]}
+        if due:
+            holders.adopt_block(process, lines, due)
+        elif supervise.reap(process, _REAP_SECONDS) is None:
+            supervise.stop([process])
+
+
+def _wait_for_holding(lines: queue.Queue, limit_seconds: float) -> dict | None:
+    """The `holding` event of a block's process, or None if its output ends first or it takes over the limit."""
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
+        if line is None:
+            return None
+        if line.startswith(PROTOCOL_PREFIX):
+            event = json.loads(line[len(PROTOCOL_PREFIX):])
+            if event.get("event") == "holding":
+                return event
+    return None
