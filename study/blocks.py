@@ -97,8 +97,9 @@ def _run_each_block(config: StudyConfig, plan: list[Trial], done: set, progress:
                     holders: HeldTrials) -> Ending:
     blocks = _blocks(plan)
     probing = holders if config.epochs_shortened else None
-    failures, block_seconds, blocks_run = 0, [], 0
+    failures, block_seconds, blocks_run, left = 0, [], 0, set()
     for block in blocks:
+        block = [trial for trial in block if trial.strategy not in left]
         block_started = time.monotonic()
         failures += _run_block(config, plan, block, done, progress, probing)
         blocks_run += 1
@@ -106,10 +107,28 @@ def _run_each_block(config: StudyConfig, plan: list[Trial], done: set, progress:
             block_seconds.append(time.monotonic() - block_started)
         if config.planned_blocks is None or blocks_run == len(blocks):
             continue
-        stopped = _reason_to_stop(config, blocks_run, block_seconds, started, holders, echo)
+        decided = decided_strategies(config) if blocks_run >= stats.FIRST_LOOK else None
+        stopped = _reason_to_stop(config, blocks_run, block_seconds, started, holders, echo, decided)
         if stopped:
             return Ending(blocks_run, stopped, failures)
+        left |= _leaving(config, plan, decided, left, blocks_run, progress, echo)
     return Ending(blocks_run, f"all {len(blocks)} planned blocks ran", failures)
+
+
+def _leaving(config: StudyConfig, plan: list[Trial], decided, left: set, blocks_run: int, progress: Progress, echo) -> set:
+    """Racing: the strategies whose every verdict has decided leave the later blocks, so that the budget goes to
+    the verdicts still open; the baseline and the limit always stay. Each verdict's error guarantee holds at
+    whatever look it is taken, whatever rule picks the look (study/stats.py), so a verdict taken when its strategy
+    leaves is as sound as one taken at the end. Not with a sweep (a strategy is compared at every swept value)."""
+    if decided is None or config.sweep is not None:
+        return set()
+    leaving = decided[0] - left
+    if leaving:
+        remaining = sum(1 for trial in plan if trial.repeat > blocks_run and trial.strategy in leaving)
+        progress.total -= remaining
+        echo(f"After {blocks_run} blocks every verdict of {', '.join(sorted(leaving))} is decided: "
+             f"{'it leaves' if len(leaving) == 1 else 'they leave'} the later blocks ({remaining} trials fewer).")
+    return leaving
 
 
 def _run_block(config: StudyConfig, plan: list[Trial], block: list[Trial], done: set, progress: Progress,
@@ -151,9 +170,10 @@ def _run_trials(config: StudyConfig, plan: list[Trial], block: list[Trial], done
 
 
 def _reason_to_stop(config: StudyConfig, blocks_run: int, block_seconds: list[float], started: float,
-                    holders: HeldTrials, echo) -> str | None:
-    """After a block of a sequential plan: why the study stops now (said to the user), or None to go on."""
-    if blocks_run >= stats.FIRST_LOOK and verdicts_decided(config.out_dir):
+                    holders: HeldTrials, echo, decided) -> str | None:
+    """After a block of a sequential plan: why the study stops now (said to the user), or None to go on.
+    `decided`: decided_strategies' answer after this block (None before the first look)."""
+    if decided is not None and decided[1]:
         echo(f"Every verdict is decided after {blocks_run} blocks: stopping early.")
         return f"every verdict decided after {blocks_run} blocks"
     elapsed = time.monotonic() - started
@@ -163,20 +183,26 @@ def _reason_to_stop(config: StudyConfig, blocks_run: int, block_seconds: list[fl
     return None
 
 
-def verdicts_decided(out: Path) -> bool:
-    """Whether every strategy's verdicts against the baseline - time in steps, CPU time and the projected
-    full-size epoch - are decided on the rows so far (trivially so when the study compares nothing: one
-    strategy alone). The shortened epochs' own end-to-end figure is reported, not waited for: its boundary is
-    at the wrong age (study/projection.py)."""
+def decided_strategies(config: StudyConfig) -> tuple[set, bool]:
+    """(the strategies - not the baseline, not the limit - whose verdicts against the baseline are all decided, whether
+    every verdict is) on the rows so far. The verdicts: time in steps, CPU time and the projected full-size epoch
+    (every verdict is decided, trivially, when the study compares nothing: one strategy alone). The shortened
+    epochs' own end-to-end figure is reported, not waited for: its boundary is at the wrong age
+    (study/projection.py)."""
     from study import analysis
 
-    study = analysis.load(out)
+    study = analysis.load(config.out_dir)
     if study.results.empty:
-        return False
+        return set(), False
     found = analysis.analyse_study(study)
-    return stats.all_decided(
-        c for f in found.findings for c in (f.steps_vs_baseline, f.cpu_vs_baseline, f.projected_vs_baseline)
-    )
+
+    def verdicts(finding):
+        return (finding.steps_vs_baseline, finding.cpu_vs_baseline, finding.projected_vs_baseline)
+
+    staying = {found.baseline, schema.COMPUTE_BOUND}
+    decided = {f.strategy for f in found.findings if f.strategy not in staying and stats.all_decided(verdicts(f))}
+    undecided = {f.strategy for f in found.findings if not stats.all_decided(verdicts(f))}
+    return decided - undecided, stats.all_decided(c for f in found.findings for c in verdicts(f))
 
 
 def _closing_seconds(holders: HeldTrials) -> float:
