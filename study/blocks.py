@@ -112,7 +112,21 @@ def _run_each_block(config: StudyConfig, plan: list[Trial], done: set, progress:
         if stopped:
             return Ending(blocks_run, stopped, failures)
         left |= _leaving(config, plan, decided, left, blocks_run, progress, echo)
+        if decided is not None and block_seconds:
+            _replan(config, blocks_run, decided, block_seconds[-1], started, holders, echo)
     return Ending(blocks_run, f"all {len(blocks)} planned blocks ran", failures)
+
+
+def _replan(config: StudyConfig, blocks_run: int, look: Look, block_seconds: float, started: float,
+            holders: HeldTrials, echo) -> None:
+    """The rest of the study re-planned from what it measured (study/budget.replan): said, and kept in plan.json."""
+    remaining = config.budget_minutes * 60 - (time.monotonic() - started) - _closing_seconds(holders)
+    again = budget.replan(blocks_run, config.planned_blocks, look.open, block_seconds, remaining)
+    echo(again.describe())
+    path = config.out_dir / schema.PLAN
+    record = results_files.read_json(path) if path.exists() else {}
+    record.setdefault("replans", []).append(dataclasses.asdict(again))
+    results_files.write_json(path, record)
 
 
 def _leaving(config: StudyConfig, plan: list[Trial], decided, left: set, blocks_run: int, progress: Progress, echo) -> set:
@@ -122,7 +136,7 @@ def _leaving(config: StudyConfig, plan: list[Trial], decided, left: set, blocks_
     leaves is as sound as one taken at the end. Not with a sweep (a strategy is compared at every swept value)."""
     if decided is None or config.sweep is not None:
         return set()
-    leaving = decided[0] - left
+    leaving = decided.decided - left
     if leaving:
         remaining = sum(1 for trial in plan if trial.repeat > blocks_run and trial.strategy in leaving)
         progress.total -= remaining
@@ -173,7 +187,7 @@ def _reason_to_stop(config: StudyConfig, blocks_run: int, block_seconds: list[fl
                     holders: HeldTrials, echo, decided) -> str | None:
     """After a block of a sequential plan: why the study stops now (said to the user), or None to go on.
     `decided`: decided_strategies' answer after this block (None before the first look)."""
-    if decided is not None and decided[1]:
+    if decided is not None and decided.all_decided:
         echo(f"Every verdict is decided after {blocks_run} blocks: stopping early.")
         return f"every verdict decided after {blocks_run} blocks"
     elapsed = time.monotonic() - started
@@ -183,9 +197,16 @@ def _reason_to_stop(config: StudyConfig, blocks_run: int, block_seconds: list[fl
     return None
 
 
-def decided_strategies(config: StudyConfig) -> tuple[set, bool]:
-    """(the strategies - not the baseline, not the limit - whose verdicts against the baseline are all decided, whether
-    every verdict is) on the rows so far. The verdicts: time in steps, CPU time and the projected full-size epoch
+@dataclasses.dataclass(frozen=True)
+class Look:
+    """What a look after a block found (decided_strategies)."""
+    decided: set  # the strategies - not the baseline, not the limit - whose verdicts against the baseline all decided
+    all_decided: bool
+    open: list = dataclasses.field(default_factory=list)  # the undecided comparisons (stats.Comparison)
+
+
+def decided_strategies(config: StudyConfig) -> Look:
+    """The verdicts against the baseline on the rows so far: whose are all decided, whether every one is, which are open. The verdicts: time in steps, CPU time and the projected full-size epoch
     (every verdict is decided, trivially, when the study compares nothing: one strategy alone). The shortened
     epochs' own end-to-end figure is reported, not waited for: its boundary is at the wrong age
     (study/projection.py)."""
@@ -193,7 +214,7 @@ def decided_strategies(config: StudyConfig) -> tuple[set, bool]:
 
     study = analysis.load(config.out_dir)
     if study.results.empty:
-        return set(), False
+        return Look(set(), False)
     found = analysis.analyse_study(study)
 
     def verdicts(finding):
@@ -202,7 +223,9 @@ def decided_strategies(config: StudyConfig) -> tuple[set, bool]:
     staying = {found.baseline, schema.COMPUTE_BOUND}
     decided = {f.strategy for f in found.findings if f.strategy not in staying and stats.all_decided(verdicts(f))}
     undecided = {f.strategy for f in found.findings if not stats.all_decided(verdicts(f))}
-    return decided - undecided, stats.all_decided(c for f in found.findings for c in verdicts(f))
+    comparisons = [c for f in found.findings for c in verdicts(f) if c is not None]
+    return Look(decided - undecided, stats.all_decided(comparisons),
+                [c for c in comparisons if c.verdict == stats.UNDECIDED])
 
 
 def _closing_seconds(holders: HeldTrials) -> float:

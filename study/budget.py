@@ -193,3 +193,46 @@ def another_block_fits(elapsed_seconds: float, block_seconds: list[float], budge
     The runner also stops at the plan's `max_blocks`, the last look its statistics were planned for."""
     longest = max(block_seconds) if block_seconds else 0.0
     return elapsed_seconds + longest + report_seconds <= budget_seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class Replan:
+    """The plan again after a look, from the study's own measurements instead of the prior (plan.json `replans`)."""
+
+    blocks_run: int
+    spread: float  # measured: the median block-to-block SD of the open verdicts' log ratios (nan: none open)
+    block_seconds: float  # measured: the last block's wall time, with the strategies still in the race
+    more_blocks: int  # the blocks the remaining budget affords, up to the plan's last look
+    detectable_difference: float  # at the last of them, with the measured spread (inf: no more blocks)
+    open_verdicts: int
+    expected_to_decide: int  # open verdicts whose forecast (Comparison.more_blocks_needed) fits in `more_blocks`
+
+    def describe(self) -> str:
+        if not self.open_verdicts:
+            return f"After {self.blocks_run} blocks every verdict is decided."
+        line = (f"Re-planned after {self.blocks_run} blocks from what they measured: a block-to-block spread of "
+                f"{self.spread:.2f} (the prior was {PRIOR_SPREAD:.2f}) and {self.block_seconds / 60:.1f} min per block; ")
+        if not self.more_blocks:
+            return line + f"no more block fits, so {self.open_verdicts} verdict(s) stay open."
+        return line + (f"{self.more_blocks} more block(s) fit, by which differences of about "
+                       f"{self.detectable_difference:.0%} or more decide; {self.expected_to_decide} of the "
+                       f"{self.open_verdicts} open verdict(s) are expected to decide.")
+
+
+def replan(blocks_run: int, planned_blocks: int, open_comparisons: list, block_seconds: float, remaining_seconds: float) -> Replan:
+    """The rest of a sequential study, re-planned from what its blocks measured (Kalibera & Jones, "Rigorous
+    benchmarking in reasonable time", 2013: repetitions from the measured variance and cost of each level). The
+    blocks are the level whose cost and spread are measured here: as many more as the remaining budget affords at
+    the measured block time, never past `planned_blocks` - the looks the statistics were planned for before the
+    first block (study/stats.py; stopping earlier keeps them valid, going further would not). Epochs keep their
+    length: the time per step depends on it (4-8% more per step at 45 steps than at 625 for most feeds,
+    reports/benchmarks/projection_check.txt), so blocks of another length would not share the mean the paired
+    statistics assume."""
+    spreads = [c.spread for c in open_comparisons if math.isfinite(c.spread)]
+    spread = float(sorted(spreads)[len(spreads) // 2]) if spreads else math.nan
+    more = max(0, min(planned_blocks - blocks_run, math.floor(remaining_seconds / block_seconds) if block_seconds > 0 else 0))
+    last_look = blocks_run + more
+    detectable = (math.expm1(2 * stats.expected_half_width(spread, last_look, planned_blocks=planned_blocks))
+                  if more and math.isfinite(spread) else math.inf)
+    expected = sum(1 for c in open_comparisons if c.more_blocks_needed is not None and c.more_blocks_needed <= more)
+    return Replan(blocks_run, spread, block_seconds, more, detectable, len(open_comparisons), expected)

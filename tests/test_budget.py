@@ -53,3 +53,41 @@ def test_epochs_of_steady_length_come_before_more_blocks_while_the_plan_keeps_it
     chosen = plan(30 * 60, 40.0, Calibration(trial_overhead_seconds=8.0, step_seconds=0.09), trials_per_block=14, **FULL)
     assert chosen.blocks >= budget.MIN_DECIDING_BLOCKS and chosen.sequential
     assert chosen.steps_per_epoch >= budget.STEADY_STEPS_PER_EPOCH
+
+
+# --- re-planning from what the blocks measured ------------------------------------------------------------
+
+
+def _open(spread, needed):
+    from study import stats
+
+    return stats.Comparison("s", "arrays", stats.Interval(1.05, 0.9, 1.2), 4, stats.UNDECIDED,
+                            more_blocks_needed=needed, spread=spread, planned_blocks=12)
+
+
+def test_a_smaller_measured_spread_decides_smaller_differences_in_the_same_blocks():
+    from study import budget
+
+    narrow = budget.replan(4, 12, [_open(0.04, 3)], block_seconds=60.0, remaining_seconds=600.0)
+    wide = budget.replan(4, 12, [_open(0.15, 3)], block_seconds=60.0, remaining_seconds=600.0)
+    assert narrow.more_blocks == wide.more_blocks == 8
+    assert narrow.detectable_difference < wide.detectable_difference
+    assert narrow.spread == 0.04 and "spread of 0.04" in narrow.describe()
+
+
+def test_cheaper_blocks_afford_more_of_them_but_never_past_the_planned_looks():
+    from study import budget
+
+    comparisons = [_open(0.08, 2), _open(0.08, 5), _open(0.08, 40)]
+    slow = budget.replan(4, 12, comparisons, block_seconds=150.0, remaining_seconds=600.0)
+    fast = budget.replan(4, 12, comparisons, block_seconds=50.0, remaining_seconds=600.0)
+    assert (slow.more_blocks, fast.more_blocks) == (4, 8)  # 8 = the 12 planned looks less the 4 run
+    assert (slow.expected_to_decide, fast.expected_to_decide) == (1, 2) and slow.open_verdicts == 3
+    assert "2 of the 3 open verdict(s) are expected to decide" in fast.describe()
+
+
+def test_no_block_left_in_the_budget_says_what_stays_open():
+    from study import budget
+
+    again = budget.replan(6, 12, [_open(0.1, 2)], block_seconds=300.0, remaining_seconds=100.0)
+    assert again.more_blocks == 0 and "no more block fits, so 1 verdict(s) stay open" in again.describe()

@@ -43,23 +43,24 @@ def _run(monkeypatch, tmp_path, decided_after, planned_blocks=6, sweep=None):
 
 def test_a_strategy_whose_verdicts_decided_leaves_the_later_blocks_and_the_baseline_and_limit_stay(monkeypatch, tmp_path):
     ran, lines, progress, ending = _run(
-        monkeypatch, tmp_path, lambda blocks_run: ({"generator"} if blocks_run >= 4 else set(), False))
+        monkeypatch, tmp_path, lambda blocks_run: blocks.Look({"generator"} if blocks_run >= 4 else set(), False))
     per_block = {block: {trial.strategy for trial in ran if trial.repeat == block} for block in range(1, 7)}
     assert all(per_block[block] == {*STRATEGIES, schema.COMPUTE_BOUND} for block in (1, 2, 3, 4))
     assert all(per_block[block] == {"arrays", "tfdata", schema.COMPUTE_BOUND} for block in (5, 6))
     assert progress.total == 6 * 4 - 2
-    assert lines == ["After 4 blocks every verdict of generator is decided: it leaves the later blocks (2 trials fewer)."]
+    assert "After 4 blocks every verdict of generator is decided: it leaves the later blocks (2 trials fewer)." in lines
     assert ending.blocks_run == 6
 
 
 def test_no_strategy_leaves_before_the_first_look_or_in_a_sweep(monkeypatch, tmp_path):
-    ran, lines, _, _ = _run(monkeypatch, tmp_path, lambda blocks_run: ({"generator", "tfdata"}, False),
+    ran, lines, _, _ = _run(monkeypatch, tmp_path, lambda blocks_run: blocks.Look({"generator", "tfdata"}, False),
                             sweep=("preprocess-cost", (0, 10)))
-    assert {trial.strategy for trial in ran if trial.repeat == 6} >= {"generator", "tfdata"} and not lines
+    assert {trial.strategy for trial in ran if trial.repeat == 6} >= {"generator", "tfdata"}
+    assert not any("leave" in line for line in lines)
 
 
 def test_the_study_still_stops_when_every_verdict_is_decided(monkeypatch, tmp_path):
-    _, _, _, ending = _run(monkeypatch, tmp_path, lambda blocks_run: ({"generator", "tfdata"}, blocks_run >= 5))
+    _, _, _, ending = _run(monkeypatch, tmp_path, lambda blocks_run: blocks.Look({"generator", "tfdata"}, blocks_run >= 5))
     assert ending.blocks_run == 5 and ending.stopped == "every verdict decided after 5 blocks"
 
 
