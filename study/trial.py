@@ -1,7 +1,8 @@
 """What runs inside a trial's own process: data -> strategy -> model.fit with timing.
 
 Run as `python -m study.trial '<json>'` by study.trial_process, one fresh process per trial, so no strategy inherits
-another's warm caches, threads or memory. It reports to the runner through JSON lines on its standard output
+another's warm caches, threads or memory (with `--process-per block`, study/shared_trials.py calls `run` for each
+trial of a block in the block's one process). It reports to the runner through JSON lines on its standard output
 (`@study {...}`); everything else a library prints goes to standard error, which the runner keeps in a log.
 
 Events: `progress` (where the running epoch is, at most about twice a second, for the live line), one `epoch`
@@ -62,7 +63,7 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     strategy's fit does it - at every epoch boundary, or once, when fit ends (study/boundary_probe.py). Returns
     whether it did (the process then holds iterators it must not wait to destroy at exit).
 
-    `shared_process`: the trial is one of its block's in the block's process (`serve`): its figures of CPU time are
+    `shared_process`: the trial is one of its block's in the block's process (study/shared_trials.py): its figures of CPU time are
     its own part of the process', and the probe is not taken now but returned (a callable that takes it), for the
     block's end."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
