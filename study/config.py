@@ -27,6 +27,7 @@ from study.rules import (
 
 DEFAULT_STRATEGIES = ("arrays", "generator", "tfdata")
 PROCESS_PER = ("trial", "block")  # --process-per: what a fresh process runs (study/shared_trials.py for a block)
+RECORDED_BEFORE_PROCESS_PER = "trial"  # a config.json without process_per: every trial ran in a fresh process
 RUNS_DIR = Path("runs")  # where a new study goes by default (git-ignored; the committed studies are in reports/)
 # Settings that do not change what is measured: a resumed study may differ in these.
 NOT_MEASURED = ("out", "trial_timeout", "resume", "report_only", "cache_dir", "budget_minutes", "margin")
@@ -296,6 +297,7 @@ class StudyConfig:
     @classmethod
     def _from_dict(cls, values: dict) -> "StudyConfig":
         values = {key: value for key, value in values.items() if key in _FIELDS}
+        values.setdefault("process_per", RECORDED_BEFORE_PROCESS_PER)
         if values.get("strategies") is not None:
             values["strategies"] = tuple(values["strategies"])
         if values.get("sweep") is not None:

@@ -16,8 +16,8 @@ A trial that fails ends the process (after its `error` event); the runner starts
 
 The probes (study/boundary_probe.py) wait for the block's end, so that no held iterator is destroyed during another
 trial's measured epochs: each probed trial's used iterator is built and drawn in turn (one `holding` event when
-all are), then all are held, idle, each in a thread of its own that destroys it when it is as old as a full epoch
-of its trial's pace and reports one `boundary` event with the trial's strategy and swept value. The runner goes
+all are), then all are held, idle, and each is destroyed when it is as old as a full epoch of its trial's pace, one
+after another, each reporting one `boundary` event with the trial's strategy and swept value. The runner goes
 on with the next block meanwhile, in a new process, as the fresh-process design goes on with the next trial.
 """
 
@@ -28,7 +28,6 @@ import dataclasses
 import json
 import os
 import sys
-import threading
 import traceback
 
 WARM_UP_STEPS = 20  # of the warm-up fit: enough to trace and run the train step; its time is no trial's
@@ -80,7 +79,15 @@ def _run_trials(channel, commands) -> tuple[list, bool]:
 
 def _hold_and_destroy(channel, probes: list) -> None:
     """Builds every probe (the `holding` event says when, with each one's hold and any that could not be built),
-    then holds them all at once, each destroyed by a thread of its own at its age (one `boundary` event each)."""
+    then holds them all at once and destroys each at its age, one after another in the order they come due (one
+    `boundary` event each).
+
+    One at a time, not each in a thread of its own: destroying tf.data iterators from several threads at once hung a
+    block's process (4 of its 6 probes never reported, every thread idle on a futex; reports/benchmarks/process-per-block,
+    block 4), and a wait in one thread's destruction could be reported by another's (gc.collect runs one collection
+    at a time, for whichever thread asked first).
+    The price: a destruction that waits delays those due after it, so they are older than their target; each
+    records its real age (`age_seconds` beside `target_age_seconds`)."""
     from study import trial
 
     held, holding, errors = [], [], []
@@ -92,18 +99,9 @@ def _hold_and_destroy(channel, probes: list) -> None:
             held.append((key, probe, holding_seconds))
             holding.append(dict(key, holding_seconds=holding_seconds))
     trial.emit(channel, "holding", probes=holding, errors=errors)
-    lock = threading.Lock()
-
-    def destroy(key, probe, holding_seconds):
+    for key, probe, holding_seconds in sorted(held, key=lambda one: one[1].born + one[2]):  # by when each comes due
         figures = probe.hold_and_destroy(holding_seconds)
-        with lock:
-            trial.emit(channel, "boundary", **key, target_age_seconds=holding_seconds, **probe.figures(), **figures)
-
-    threads = [threading.Thread(target=destroy, args=one) for one in held]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        trial.emit(channel, "boundary", **key, target_age_seconds=holding_seconds, **probe.figures(), **figures)
 
 
 def main() -> int:

@@ -29,9 +29,12 @@ MARK = "STUDY_FAULT_TEST_MARK"  # in a study's environment: every process it sta
 
 
 def start_study(out, *arguments, env_extra=None, tiny=True):
-    """A study (TINY settings unless `tiny` is False) whose every process carries MARK = `out` (see `marked`)."""
+    """A study (TINY settings unless `tiny` is False) whose every process carries MARK = `out` (see `marked`).
+    Each trial in a process of its own (`trial_of` finds it by its command line) unless `arguments` say otherwise."""
     env = dict(os.environ, INPUT_STUDY_PLUGINS=PLUGINS, **{MARK: str(out)}, **(env_extra or {}))
-    command = [sys.executable, str(PROJECT_ROOT / "run_study.py"), *(TINY if tiny else []), "--out", str(out), *arguments]
+    design = [] if "--process-per" in arguments else ["--process-per", "trial"]
+    command = [sys.executable, str(PROJECT_ROOT / "run_study.py"), *(TINY if tiny else []), *design, "--out", str(out),
+               *arguments]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -370,7 +373,7 @@ def test_ctrl_c_while_the_report_is_drawn_says_the_measurements_are_saved(tmp_pa
     def interrupted(out):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(blocks, "run_trial", lambda config, trial, position, progress, holders: TrialOutcome(
+    monkeypatch.setattr(blocks, "run_trial", lambda config, trial, position, progress, holders, shared=None: TrialOutcome(
         "failed", "not run", [], {}, 0.0, 0.0, 0.0, 0.0))
     monkeypatch.setattr(report, "build", interrupted)
     handlers = {number: signal.getsignal(number) for number in supervise.STOP_SIGNALS}
@@ -427,7 +430,7 @@ def _main_in_process(*arguments):
             signal.signal(number, handler)
 
 
-PLANNED_STUDY = ("--strategies", "arrays", "--model", "small", "--limit", "64", "--epochs", "2")  # no --repeats
+PLANNED_STUDY = ("--strategies", "arrays", "--model", "small", "--limit", "64", "--epochs", "2", "--process-per", "trial")  # no --repeats
 
 
 @pytest.fixture

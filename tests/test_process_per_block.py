@@ -80,3 +80,59 @@ def test_a_budgeted_study_calibrates_a_block_and_records_its_share_inside_epochs
     ending = plan["ending"]
     assert 0 < ending["seconds_in_epochs"] < ending["seconds_before_report"] <= ending["seconds_whole_study"]
     assert ending["share_in_epochs"] == pytest.approx(ending["seconds_in_epochs"] / ending["seconds_whole_study"])
+
+
+def test_a_study_stopped_inside_a_block_resumes_to_every_trial_once(tmp_path):
+    """Ctrl-C in the middle of a block: the trials saved stay, the block's process ends with nothing left behind, and
+    --resume runs exactly the rest (a fresh process for the rest of the block)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from tests.conftest import PROJECT_ROOT, all_gone
+
+    out = tmp_path / "stopped"
+    arguments = ["--strategies", "arrays,tfdata", "--repeats", "2", "--epochs", "3", *TINY, "--process-per", "block",
+                 "--out", str(out)]
+    env = dict(os.environ, BLOCK_TEST_MARK=str(out))
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run_study.py"), *arguments], cwd=PROJECT_ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    trials = out / "trials.csv"
+    deadline = time.monotonic() + 300
+    while not (trials.exists() and len(trials.read_text().splitlines()) >= 3):  # header + two trials of block 1
+        assert process.poll() is None and time.monotonic() < deadline, "the study ended before its second trial"
+        time.sleep(0.1)
+    ours = [p.pid for p in psutil.process_iter() if _marked(p, out)]
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=120)
+    assert process.returncode == 130 and "--resume" in stdout
+    assert all_gone(ours), "a process of the stopped study outlived it"
+    saved = len(pd.read_csv(trials))
+    assert 2 <= saved < 6
+    resumed = run_cli(*arguments, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"Resuming: {saved} finished trials kept, {6 - saved} to run." in resumed.stdout
+    rows = pd.read_csv(trials)
+    assert len(rows) == 6 and not rows.duplicated(["strategy", "repeat"]).any() and set(rows["status"]) == {"ok"}
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 18 and not results.duplicated(["strategy", "repeat", "epoch"]).any()
+
+
+def _marked(process, out) -> bool:
+    try:
+        return process.environ().get("BLOCK_TEST_MARK") == str(out)
+    except Exception:  # noqa: BLE001 - gone, or not ours to read
+        return False
+
+
+def test_a_study_recorded_before_the_option_existed_is_read_as_a_process_per_trial():
+    """Its --resume goes on as it began, whatever the default is now."""
+    from study.config import StudyConfig
+
+    recorded = StudyConfig(process_per="block").to_dict()
+    del recorded["process_per"]
+    assert StudyConfig.from_dict(recorded).process_per == "trial"

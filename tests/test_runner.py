@@ -149,7 +149,7 @@ def test_failing_strategies_are_recorded_and_the_others_go_on(tmp_path):
 
 def _interrupted_then_resumed(out):
     arguments = [sys.executable, str(PROJECT_ROOT / "run_study.py"), "--strategies", "arrays,tfdata", "--repeats", "2",
-                 "--epochs", "3", *TINY, "--out", str(out)]
+                 "--epochs", "3", *TINY, "--process-per", "trial", "--out", str(out)]
     process = subprocess.Popen(arguments, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     trials = out / "trials.csv"
     deadline = time.monotonic() + 300

@@ -174,9 +174,13 @@ def plot_resources(trials, order, config, path) -> Path:
     trials = tables.with_cpu_seconds(trials)
     present = _present(order, trials)
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    shared = getattr(config, "process_per", "trial") == "block"  # one process per block: its peak grows trial by trial
+    memory = ("peak resident memory of the block's process so far (MB)" if shared
+              else "peak resident memory of the trial process (MB)")
     for axis, column, label in (
-        (axes[0], "peak_rss_mb", "peak resident memory of the trial process (MB)"),
-        (axes[1], "cpu_seconds", "CPU seconds of the trial process (user + system)"),
+        (axes[0], "peak_rss_mb", memory),
+        (axes[1], "cpu_seconds", "CPU seconds of the trial (user + system)" if shared
+         else "CPU seconds of the trial process (user + system)"),
     ):
         sns.barplot(data=trials, y="strategy", x=column, order=present, color="#9ecae1", errorbar=None, ax=axis)
         sns.stripplot(data=trials, y="strategy", x=column, order=present, color="#08519c", size=5, ax=axis)
