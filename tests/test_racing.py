@@ -119,3 +119,18 @@ def test_with_racing_and_a_family_confidence_no_verdict_of_the_study_errs_more_o
     # The check can fail: the same studies at each comparison's own 95% err, in some verdict, more often than alpha.
     loose = _wrong(_racing_studies(effects, STUDIES, 12, seed=12), effects).any(axis=1).mean()
     assert loose > stats.ALPHA
+
+
+def test_each_look_that_goes_on_says_the_re_plan_and_keeps_it_in_plan_json(monkeypatch, tmp_path):
+    import json
+
+    from tests.test_budget import _open
+
+    open_verdicts = [_open(0.05, 1), _open(0.05, 30)]
+    _, lines, _, _ = _run(monkeypatch, tmp_path, lambda blocks_run: blocks.Look(set(), False, open_verdicts))
+    said = [line for line in lines if line.startswith("Re-planned after")]
+    assert len(said) == 2 and said[0].startswith("Re-planned after 4 blocks from what they measured: a block-to-block "
+                                                 "spread of 0.05 (the prior was 0.08)")
+    assert "1 of the 2 open verdict(s) are expected to decide" in said[0]
+    replans = json.loads((tmp_path / "plan.json").read_text())["replans"]
+    assert [r["blocks_run"] for r in replans] == [4, 5] and [r["more_blocks"] for r in replans] == [2, 1]
