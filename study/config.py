@@ -127,7 +127,8 @@ class StudyConfig:
     process_per: str = _option(
         "trial", flag="--process-per", rule=one_of(PROCESS_PER), metavar="{" + ",".join(PROCESS_PER) + "}",
         help="trial = each trial in a fresh process; block = one fresh process per block runs every trial of it, after "
-        "a warm-up fit, each from a fresh model (less start-up per trial: more measuring per minute) (default: {default})",
+        "a warm-up fit, each from a fresh model: less start-up per trial, but measured to move results "
+        "(benchmarks/process_per_block.py) (default: {default})",
     )
     seed: int = _option(FeedOptions.seed, flag="--seed", rule=NON_NEGATIVE_INTEGER,
                         help="seeds the data split, weights, orders and trial schedule (default: {default})")
