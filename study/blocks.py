@@ -1,6 +1,8 @@
-"""The plan's blocks, run one after another: each trial of a block in a fresh process, its rows saved as it
-ends; after each block of a sequential plan, the stopping rule (every verdict decided, or no time for another
-block within the budget); at the end, the wait for trials still probing their boundary at full age."""
+"""The plan's blocks, run one after another: each trial of a block in a fresh process (or the whole block in one:
+--process-per block), its rows saved as it ends; after each block of a sequential plan from its first look, the
+stopping rule (every verdict decided, or no time for another block within the budget), racing (strategies whose
+verdicts all decided leave the later blocks) and the re-plan from what the blocks measured; at the end, the wait
+for trials still probing their boundary at full age."""
 
 from __future__ import annotations
 
@@ -206,10 +208,10 @@ class Look:
 
 
 def decided_strategies(config: StudyConfig) -> Look:
-    """The verdicts against the baseline on the rows so far: whose are all decided, whether every one is, which are open. The verdicts: time in steps, CPU time and the projected full-size epoch
-    (every verdict is decided, trivially, when the study compares nothing: one strategy alone). The shortened
-    epochs' own end-to-end figure is reported, not waited for: its boundary is at the wrong age
-    (study/projection.py)."""
+    """The verdicts against the baseline on the rows so far: whose are all decided, whether every one is, which are
+    open. The verdicts: time in steps, CPU time and the projected full-size epoch (every verdict is decided,
+    trivially, when the study compares nothing: one strategy alone). The shortened epochs' own end-to-end figure is
+    reported, not waited for: its boundary is at the wrong age (study/projection.py)."""
     from study import analysis
 
     study = analysis.load(config.out_dir)
