@@ -124,38 +124,32 @@ WITH_WORKERS = {
 }
 
 
-@pytest.mark.parametrize("feed", sorted(WITH_WORKERS))
-def test_sigkill_of_the_study_ends_the_worker_processes_of_its_trial(tmp_path, cleanup, feed):
+def shared_process_of(study):
+    """The pid of the study's block process (--process-per block), once it runs, else None."""
+    try:
+        return next((child.pid for child in psutil.Process(study.pid).children(recursive=True)
+                     if child.cmdline()[1:3] == ["-m", "study.shared_trials"]), None)
+    except psutil.Error:
+        return None
+
+
+# The trial's own process, or the block's one process (study/shared_trials.py) that runs it.
+@pytest.mark.parametrize("feed, design", [(feed, "trial") for feed in sorted(WITH_WORKERS)] + [("grain", "block")])
+def test_sigkill_of_the_study_ends_the_worker_processes_of_its_trial(tmp_path, cleanup, feed, design):
     out = tmp_path / "out"
     strategy = WITH_WORKERS[feed][1]
-    study = start_study(out, *WITH_WORKERS[feed], "--epochs", "100", "--preprocess-cost", "20000", "--trial-timeout", "3000")
+    study = start_study(out, *WITH_WORKERS[feed], "--process-per", design, "--epochs", "100", "--preprocess-cost", "20000",
+                        "--trial-timeout", "3000")
     cleanup.append(study.pid)
-    trial = wait_for(lambda: trial_of(study, strategy), f"the {strategy} trial", timeout=600)
-    workers = wait_for(lambda: descendants(trial) if len(descendants(trial)) >= 2 else None, "the trial's workers")
+    read_until(study, strategy, "epoch 1/100")  # its workers are busy with its second epoch now
+    running = trial_of(study, strategy) if design == "trial" else shared_process_of(study)
+    workers = wait_for(lambda: descendants(running) if len(descendants(running)) >= 2 else None, "the trial's workers")
     started = marked(out)
     cleanup.extend(started)
-    assert trial in started and set(workers) <= set(started)
+    assert running in started and set(workers) <= set(started)
     study.kill()
     study.wait()
-    assert none_marked(out), f"{marked(out)} outlived the study (the trial was {trial}, its workers {workers})"
-
-
-def test_sigkill_of_the_study_ends_a_blocks_shared_process_and_the_workers_of_its_trial(tmp_path, cleanup):
-    """--process-per block: the block's one process (study/shared_trials.py) and what its trial started."""
-    out = tmp_path / "out"
-    study = start_study(out, *WITH_WORKERS["grain"], "--process-per", "block", "--epochs", "100", "--preprocess-cost",
-                        "20000", "--trial-timeout", "3000")
-    cleanup.append(study.pid)
-    read_until(study, "grain", "epoch 1/100")
-    shared = wait_for(lambda: next((child.pid for child in psutil.Process(study.pid).children(recursive=True)
-                                    if child.cmdline()[1:3] == ["-m", "study.shared_trials"]), None), "the block's process")
-    workers = wait_for(lambda: descendants(shared) if len(descendants(shared)) >= 2 else None, "the trial's workers")
-    started = marked(out)
-    cleanup.extend(started)
-    assert shared in started and set(workers) <= set(started)
-    study.kill()
-    study.wait()
-    assert none_marked(out), f"{marked(out)} outlived the study (the block's process was {shared}, its workers {workers})"
+    assert none_marked(out), f"{marked(out)} outlived the study (the trial ran in {running}, its workers {workers})"
 
 
 def test_sigkill_of_the_study_ends_a_daemon_its_trial_started(tmp_path, cleanup):
