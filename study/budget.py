@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 
 from inputs.base import steps_per_epoch
 from study import stats
@@ -200,7 +201,7 @@ class Replan:
     """The plan again after a look, from the study's own measurements instead of the prior (plan.json `replans`)."""
 
     blocks_run: int
-    spread: float  # measured: the median block-to-block SD of the open verdicts' log ratios (nan: none open)
+    spread: float  # measured: the median block-to-block SD of the open verdicts' log ratios, the higher middle one of an even count (nan: none open)
     block_seconds: float  # measured: the last block's wall time, with the strategies still in the race
     more_blocks: int  # the blocks the remaining budget affords, up to the plan's last look
     detectable_difference: float  # at the last of them, with the measured spread (inf: no more blocks)
@@ -229,7 +230,7 @@ def replan(blocks_run: int, planned_blocks: int, open_comparisons: list, block_s
     reports/benchmarks/projection_check.txt), so blocks of another length would not share the mean the paired
     statistics assume."""
     spreads = [c.spread for c in open_comparisons if math.isfinite(c.spread)]
-    spread = float(sorted(spreads)[len(spreads) // 2]) if spreads else math.nan
+    spread = float(statistics.median_high(spreads)) if spreads else math.nan
     more = max(0, min(planned_blocks - blocks_run, math.floor(remaining_seconds / block_seconds) if block_seconds > 0 else 0))
     last_look = blocks_run + more
     detectable = (math.expm1(2 * stats.expected_half_width(spread, last_look, planned_blocks=planned_blocks))
