@@ -17,7 +17,6 @@ from study.holders import HeldTrials
 from study.plan import Trial
 from study.progress import Progress, echo_quietly
 from study.shared_process import SharedProcess
-from study.trial import PROTOCOL_PREFIX
 from study.trial_process import TrialOutcome
 from study.trial_service import ServiceStartError, service_for
 
@@ -73,7 +72,7 @@ def run_blocks(config: StudyConfig, plan: list[Trial], done: set, progress: Prog
     holding an iterator and is raised again."""
     # Shortened epochs: each trial also probes, at the full epoch's age, the destruction of its used iterator where
     # its fit does it (study/boundary_probe.py), holding the iterator in the background while the next trial runs.
-    holders = HeldTrials(lambda trial, done, event: result_rows.save_boundary(config.out_dir, trial, done, event), PROTOCOL_PREFIX)
+    holders = HeldTrials(lambda trial, done, event: result_rows.save_boundary(config.out_dir, trial, done, event))
     try:
         ending = _run_each_block(config, plan, done, progress, echo, started, holders)
         if holders.waiting:

@@ -10,13 +10,13 @@ stops them all when it is stopped.
 
 from __future__ import annotations
 
-import json
 import queue
 import signal
 import threading
 import time
 
 from study import supervise
+from study.protocol_events import events_until
 
 # Destroying an iterator waits at most for the autotune thread's next wake-up (60 s apart at most); plus room.
 DESTROY_ALLOWANCE_SECONDS = 180.0
@@ -24,24 +24,22 @@ _REAP_SECONDS = 10.0
 
 
 class HeldTrials:
-    def __init__(self, on_boundary, protocol_prefix: str):
+    def __init__(self, on_boundary):
         """`on_boundary(trial, done_event, boundary_event)` saves one probe; it is called from the watching
         threads, one at a time."""
         self._on_boundary = on_boundary
-        self._prefix = protocol_prefix
         self._save_lock = threading.Lock()
         self._held: list[tuple[object, threading.Thread]] = []
         self.longest_hold_seconds = 0.0  # the longest hold adopted: about what the study waits for at its end
 
     def adopt(self, trial, process, lines: queue.Queue, done: dict) -> None:
         """A trial's own process, holding its one iterator (`done["holding_seconds"]`)."""
-        self._adopt(process, lines, {None: (trial, done)}, float(done["holding_seconds"]))
+        self._adopt(process, lines, {(trial.strategy, trial.sweep_value): (trial, done)}, float(done["holding_seconds"]))
 
-    def adopt_block(self, process, lines: queue.Queue, due: dict) -> None:
-        """A block's shared process (study/shared_process.py), holding one iterator for each of its trials in `due`:
-        (strategy, swept value) -> (trial, its done event, how long it holds); each reports with its key."""
-        probes = {key: (trial, done) for key, (trial, done, _) in due.items()}
-        self._adopt(process, lines, probes, max(float(seconds) for _, _, seconds in due.values()))
+    def adopt_block(self, process, lines: queue.Queue, probes: dict, holding_seconds: float) -> None:
+        """A block's shared process (study/shared_process.py), holding one iterator for each of its trials in
+        `probes`: (strategy, swept value) -> (trial, its done event); the longest holds `holding_seconds`."""
+        self._adopt(process, lines, probes, holding_seconds)
 
     def _adopt(self, process, lines: queue.Queue, probes: dict, holding_seconds: float) -> None:
         self.longest_hold_seconds = max(self.longest_hold_seconds, holding_seconds)
@@ -51,20 +49,15 @@ class HeldTrials:
         thread.start()
 
     def _watch(self, process, lines: queue.Queue, probes: dict, deadline: float) -> None:
-        while probes and time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=1.0)
-            except queue.Empty:
-                continue
-            if line is None:  # it ended without reporting its probes
-                break
-            if line.startswith(self._prefix):
-                event = json.loads(line[len(self._prefix):])
-                if event.get("event") == "boundary":
-                    key = None if None in probes else (event.get("strategy"), event.get("sweep_value"))
-                    trial, done = probes.pop(key)
-                    with self._save_lock:
-                        self._on_boundary(trial, done, event)
+        """Saves each probe's `boundary` event (keyed by its strategy and swept value) as it comes, until all have
+        come, the process' output ends (the probes it did not report are lost) or the deadline passes; then reaps it."""
+        for event in events_until(lines, deadline):
+            if event.get("event") == "boundary":
+                trial, done = probes.pop((event.get("strategy"), event.get("sweep_value")))
+                with self._save_lock:
+                    self._on_boundary(trial, done, event)
+                if not probes:
+                    break
         if supervise.reap(process, _REAP_SECONDS) is None:
             supervise.stop([process])
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from study import schema, supervise
 from study.config import StudyConfig
 from study.plan import Trial
-from study.trial import PROTOCOL_PREFIX
+from study.protocol_events import events_until
 from study.trial_process import RunningTrial, TrialOutcome, follow, read_lines, start_child, trial_spec
 
 # Building every probe's used iterator at the block's end: a few seconds each; far more only when something hangs.
@@ -102,35 +102,17 @@ class SharedProcess:
             return
         with contextlib.suppress(OSError):
             process.stdin.close()
-        holding = _wait_for_holding(lines, PROBE_BUILD_LIMIT_SECONDS)
+        holding = next((event for event in events_until(lines, time.monotonic() + PROBE_BUILD_LIMIT_SECONDS)
+                        if event.get("event") == "holding"), None)
         if holding is None:
             echo(f"The block's probes of the boundary at full age did not start; see {self.log_path}.")
             self.end()
             return
         for error in holding["errors"]:
             echo(f"Probe of the boundary at full age failed for {error.get('strategy', 'the block')}: {error['probe_error']}")
-        self.process = None
-        self.probed = {}
-        due = {(held["strategy"], held["sweep_value"]): (*probed[(held["strategy"], held["sweep_value"])], held["holding_seconds"])
-               for held in holding["probes"]}
-        if due:
-            holders.adopt_block(process, lines, due)
-        elif supervise.reap(process, _REAP_SECONDS) is None:
-            supervise.stop([process])
-
-
-def _wait_for_holding(lines: queue.Queue, limit_seconds: float) -> dict | None:
-    """The `holding` event of a block's process, or None if its output ends first or it takes over the limit."""
-    deadline = time.monotonic() + limit_seconds
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1.0)
-        except queue.Empty:
-            continue
-        if line is None:
-            return None
-        if line.startswith(PROTOCOL_PREFIX):
-            event = json.loads(line[len(PROTOCOL_PREFIX):])
-            if event.get("event") == "holding":
-                return event
-    return None
+        held = {(one["strategy"], one["sweep_value"]): one["holding_seconds"] for one in holding["probes"]}
+        if not held:  # none could be built: nothing to hold
+            self.end(_REAP_SECONDS)
+            return
+        self.process, self.probed = None, {}  # the holders own it now
+        holders.adopt_block(process, lines, {key: probed[key] for key in held}, max(held.values()))

@@ -57,7 +57,7 @@ def load_data(config, strategy, whole: bool = False):
 
 
 def run(config, strategy_name: str, channel, service_address: str | None = None, probe_boundary: bool = False,
-        shared_process: bool = False):
+        shared_process: bool = False, sweep_value=None):
     """`service_address`: a tf.data service dispatcher the runner started for this trial (None: the user's,
     if any). `probe_boundary`: measure, at the full epoch's age, the destruction of a used iterator where this
     strategy's fit does it - at every epoch boundary, or once, when fit ends (study/boundary_probe.py). Returns
@@ -65,7 +65,8 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
 
     `shared_process`: the trial is one of its block's in the block's process (study/shared_trials.py): its figures of CPU time are
     its own part of the process', and the probe is not taken now but returned (a callable that takes it), for the
-    block's end."""
+    block's end. `sweep_value`: the trial's value of a swept setting (None: no sweep), which names its probe's
+    `boundary` event with its strategy, as a block's process names each of its trials' (study/holders.py)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from inputs import registry
     from models import build_model
@@ -113,7 +114,8 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
         return (lambda: _used_iterator_to_hold(config, strategy, options, last_steps)) if wants_probe else None
     if probe is None:
         return False
-    emit(channel, "boundary", target_age_seconds=holding_seconds, **probe.hold_and_destroy(holding_seconds))
+    emit(channel, "boundary", strategy=strategy_name, sweep_value=sweep_value, target_age_seconds=holding_seconds,
+         **probe.hold_and_destroy(holding_seconds))
     return True
 
 
@@ -182,7 +184,7 @@ def main(argv=None) -> int:
     channel = open_protocol_channel()
     try:
         probed = run(StudyConfig.from_dict(spec["config"]), spec["strategy"], channel, spec.get("service_address"),
-                     spec.get("probe_boundary", False))
+                     spec.get("probe_boundary", False), sweep_value=spec.get("sweep_value"))
     except BaseException as error:  # noqa: BLE001 - every failure is reported to the runner as one line
         traceback.print_exc()
         emit(channel, "error", error=describe(error), **damage_of(error))

@@ -37,7 +37,7 @@ def _run(monkeypatch, tmp_path, decided_after, planned_blocks=6, sweep=None):
     monkeypatch.setattr(blocks, "decided_strategies", decided)
     progress = _Progress(len(plan))
     ending = blocks._run_each_block(config, plan, set(), progress, lines.append, 0.0,
-                                    blocks.HeldTrials(lambda *a: None, "@study "))
+                                    blocks.HeldTrials(lambda *a: None))
     return ran, lines, progress, ending
 
 
