@@ -23,6 +23,7 @@ nothing measurable, and the probe records its own CPU time over the hold to show
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 
@@ -43,7 +44,9 @@ class UsedIterator:
         import tensorflow as tf
         from keras.src.backend.tensorflow.trainer import TFEpochIterator  # private: keras is pinned in setup.cfg
 
-        arguments = strategy.fit_arguments(full_data, options)
+        # The whole split, and the options must say so: a strategy that reads its own files reads `train[:limit]`
+        # (tfrecord, which otherwise finds the trial's limit beside the whole split's data and refuses).
+        arguments = strategy.fit_arguments(full_data, dataclasses.replace(options, limit=None))
         self.destroyed_at = EPOCH_BOUNDARY if makes_new_iterator_each_epoch(arguments) else END_OF_FIT
         self._epoch_iterator = TFEpochIterator(
             distribute_strategy=tf.distribute.get_strategy(),

@@ -106,3 +106,16 @@ def test_data_prepared_with_other_settings_is_refused(records):
 def test_data_made_by_hand_is_refused_with_one_line(online_data):
     with pytest.raises(corpus.DataError, match="prepare the data with inputs.corpus.prepare"):
         STRATEGY.fit_arguments(online_data, FeedOptions())
+
+
+def test_the_boundary_probe_reads_the_whole_split_whatever_the_trial_s_limit(records):
+    # The trial trained on the first 50 examples; the probe of its epoch boundary at full age draws the whole
+    # split, as the user's fit would (study/boundary_probe.py).
+    from study.boundary_probe import EPOCH_BOUNDARY, UsedIterator
+
+    data, options = records
+    probe = UsedIterator(STRATEGY, data, dataclasses.replace(options, limit=50))
+    assert probe.steps == 13  # ceil(200 / 16)
+    assert probe.destroyed_at == EPOCH_BOUNDARY
+    figures = probe.hold_and_destroy(0.0)
+    assert figures["destroy_seconds"] >= 0
