@@ -2,8 +2,8 @@
 
 Runs, in one fresh process per strategy named, the steps of a trial's process (study/trial.py) one after another,
 each timed on the wall clock: Python + TensorFlow + Keras imported, the data loaded, the model built, the fit
-(2 epochs of 44 steps: its warm-up epoch and one steady epoch), the evaluation (`EVALUATION_BATCH_SIZE`, the whole
-validation split), the pipeline-only pass, and the boundary probe's used iterator on the whole split (one epoch of
+(2 epochs of 44 steps: its warm-up epoch and one steady epoch), the evaluation (`EVALUATION_BATCH_SIZE`, the trial's
+sample of the validation split: study.trial.validation_sample), the pipeline-only pass, and the boundary probe's used iterator on the whole split (one epoch of
 batches with no model). Not timed here: the runner's side (starting the process, saving rows) and the limit's
 diagnostic. One process at a time; nothing else should run.
 
@@ -43,7 +43,7 @@ def one_process(name: str) -> dict:
     from models import build_model
     from study import boundary_probe
     from study.config import StudyConfig
-    from study.trial import EVALUATION_BATCH_SIZE, load_data
+    from study.trial import EVALUATION_BATCH_SIZE, load_data, validation_sample
     from study.trial_measurements import measure_pipeline
 
     mark("imports")
@@ -57,8 +57,9 @@ def one_process(name: str) -> dict:
     mark("model")
     model.fit(**strategy.fit_arguments(prepared, options), epochs=config.epochs, verbose=0)
     mark("fit (2 epochs of 44 steps)")
-    model.evaluate(prepared.x_val, prepared.y_val, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
-    mark(f"evaluation ({len(prepared.x_val):,} reviews)")
+    x_val, y_val = validation_sample(prepared)
+    model.evaluate(x_val, y_val, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
+    mark(f"evaluation ({len(x_val):,} reviews)")
     measure_pipeline(strategy, prepared, options)
     mark("pipeline-only pass")
     boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options)
