@@ -136,8 +136,9 @@ def plan(
     else:
         blocks, steps = _blocks_and_steps(available, calibration, trials_per_block, epochs_used, full_steps, repeats)
         if steps < MIN_STEPS_PER_EPOCH:
-            needed = _total(calibration, blocks, trials_per_block, epochs_used, MIN_STEPS_PER_EPOCH,
-                            spent_seconds, report_seconds) / (1 - SAFETY_SHARE)
+            # The budget whose `available` holds these blocks: everything set aside above included.
+            needed = (_total(calibration, blocks, trials_per_block, epochs_used, MIN_STEPS_PER_EPOCH,
+                             spent_seconds, report_seconds) + probe_end) / (1 - SAFETY_SHARE)
             raise BudgetError(
                 f"--budget {budget_seconds / 60:g} min is too short for {blocks} blocks of {trials_per_block} trials on "
                 f"this machine (a trial costs {calibration.trial_overhead_seconds:.0f} s before it trains); it needs at "
