@@ -1,5 +1,7 @@
 """The budget planner: arithmetic on a calibration, so the cases have exact answers."""
 
+import re
+
 import pytest
 
 from study import budget
@@ -41,6 +43,16 @@ def test_explicit_settings_win_and_the_plan_says_what_they_cost():
 def test_a_budget_too_small_to_decide_is_refused_with_what_it_would_need():
     with pytest.raises(BudgetError, match=r"--budget 3 min is too short .* it needs at least \d+ min"):
         plan(3 * 60, 30.0, MACHINE, trials_per_block=11, **FULL)
+
+
+def test_the_budget_a_refusal_names_is_more_than_the_one_refused_and_enough():
+    # A slow machine, every strategy: 30 minutes cannot hold three blocks; the message must not name less.
+    slow = Calibration(trial_overhead_seconds=20.0, step_seconds=0.15)
+    with pytest.raises(BudgetError) as refused:
+        plan(30 * 60, 40.0, slow, trials_per_block=15, **FULL)
+    needed = int(re.search(r"needs at least (\d+) min", str(refused.value)).group(1))
+    assert needed > 30
+    assert plan(needed * 60, 40.0, slow, trials_per_block=15, **FULL).blocks >= budget.MIN_BLOCKS
 
 
 def test_another_block_only_when_it_ends_before_the_budget():
@@ -91,3 +103,15 @@ def test_no_block_left_in_the_budget_says_what_stays_open():
 
     again = budget.replan(6, 12, [_open(0.1, 2)], block_seconds=300.0, remaining_seconds=100.0)
     assert again.more_blocks == 0 and "no more block fits, so 1 verdict(s) stay open" in again.describe()
+
+
+def test_the_calibration_s_overhead_leaves_out_its_diagnostic_and_fit_s_teardown():
+    from types import SimpleNamespace
+
+    from study import budget_planning
+
+    outcome = SimpleNamespace(wall_seconds=60.0, epochs=[{"epoch_seconds": 10.0}, {"epoch_seconds": 6.0}],
+                              done={"diagnostic_seconds": 20.0, "fit_teardown_seconds": 6.5})
+    assert budget_planning._overhead(outcome) == pytest.approx(17.5)
+    outcome.done = {"diagnostic_seconds": 20.0}  # results recorded before the teardown was: no teardown to leave out
+    assert budget_planning._overhead(outcome) == pytest.approx(24.0)
