@@ -174,7 +174,7 @@ def plot_resources(trials, order, config, path) -> Path:
     trials = tables.with_cpu_seconds(trials)
     present = _present(order, trials)
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-    shared = getattr(config, "process_per", "trial") == "block"  # one process per block: its peak grows trial by trial
+    shared = config.process_per == "block"  # one process per block: its peak grows trial by trial
     memory = ("peak resident memory of the block's process so far (MB)" if shared
               else "peak resident memory of the trial process (MB)")
     for axis, column, label in (
