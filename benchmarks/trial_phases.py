@@ -3,8 +3,8 @@
 Runs, in one fresh process per strategy named, the steps of a trial's process (study/trial.py) one after another,
 each timed on the wall clock: Python + TensorFlow + Keras imported, the data loaded, the model built, the fit
 (2 epochs of 44 steps: its warm-up epoch and one steady epoch), the evaluation (`EVALUATION_BATCH_SIZE`, the trial's
-sample of the validation split: study.trial.validation_sample), the pipeline-only pass, and the boundary probe's used iterator on the whole split (one epoch of
-batches with no model). Not timed here: the runner's side (starting the process, saving rows) and the limit's
+sample of the validation split: study.trial.validation_sample), the pipeline-only pass, and the boundary probe's
+used iterator on the whole split (one epoch of batches with no model). Not timed here: the runner's side (starting the process, saving rows) and the limit's
 diagnostic. One process at a time; nothing else should run.
 
     python benchmarks/trial_phases.py arrays,tfdata,grain --rounds 2

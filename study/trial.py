@@ -32,8 +32,8 @@ MIN_DIAGNOSTIC_STEPS = 8
 # Validation is a check that every strategy trained the same model, not a measurement: large batches make it
 # take seconds instead of most of a short trial (the LSTM's per-batch cost dominates at batch 32 on a CPU).
 EVALUATION_BATCH_SIZE = 1024
-# ... and a sample of the validation split is enough for that check: all 5,000 reviews took 4.2 s of every trial, a
-# fifth of a budgeted trial's time outside its epochs (reports/benchmarks/trial_phases.txt), 1,000 take 1.3 s.
+# ... and a sample of the validation split is enough for that check: all 5,000 reviews took 4.4-5.5 s of every
+# trial, about a third of its time outside its epochs; 1,000 take 1.4-1.8 s (reports/benchmarks/trial_phases.txt).
 EVALUATION_EXAMPLES = 1000
 
 
@@ -61,7 +61,7 @@ def load_data(config, strategy, whole: bool = False):
 
 def validation_sample(prepared) -> tuple[np.ndarray, np.ndarray]:
     """(x, y): every k-th validation review, at most EVALUATION_EXAMPLES of them. Evenly spaced, not the first
-    ones: the split keeps the source's order, in which the labels come in runs (the first 2,500 of the embedded
+    ones: the split keeps the source's order, in which the labels come in runs (the first 1,024 of the embedded
     split's 5,000 are all negative), so a stride keeps each label's share."""
     stride = max(1, -(-len(prepared.x_val) // EVALUATION_EXAMPLES))  # ceiling division
     return prepared.x_val[::stride], prepared.y_val[::stride]
