@@ -55,8 +55,8 @@ def _overhead(outcome) -> float:
     """A calibration trial's wall time outside its epochs. The limit's diagnostic (inputs/compute_bound.py) runs
     once per block and is planned as a trial of its own. Nor does fit's teardown count: destroying the limit's one
     iterator when fit ends sometimes waits, idle, for tf.data's autotune thread - 0.00 and 6.43 s in two
-    calibrations minutes apart, which made the planned overhead per trial 11 or 18 s - while over all of
-    reports/all-30min's trials it averaged 0.45 s. One calibration trial's luck would size every trial of the plan;
+    calibrations minutes apart, which made the planned overhead per trial 11 or 18 s
+    (reports/benchmarks/calibration_spread.txt) - while over all of reports/all-30min's trials it averaged 0.45 s. One calibration trial's luck would size every trial of the plan;
     the plan's safety share and the check before every block absorb the rare wait."""
     epochs_seconds = sum(event["epoch_seconds"] for event in outcome.epochs)
     diagnostic_seconds = float(outcome.done.get("diagnostic_seconds") or 0.0)
