@@ -57,7 +57,8 @@ def _overhead(outcome) -> float:
     iterator when fit ends sometimes waits, idle, for tf.data's autotune thread - 0.00 and 6.43 s in two
     calibrations minutes apart, which made the planned overhead per trial 11 or 18 s
     (reports/benchmarks/calibration_spread.txt) - while over all of reports/all-30min's trials it averaged 0.45 s. One calibration trial's luck would size every trial of the plan;
-    the plan's safety share and the check before every block absorb the rare wait."""
+    the plan's safety share and the check before every block absorb the rare wait. Not the only such wait: with the
+    teardown left out, two later calibrations still measured 11.7 and 18.6 s (the same file)."""
     epochs_seconds = sum(event["epoch_seconds"] for event in outcome.epochs)
     diagnostic_seconds = float(outcome.done.get("diagnostic_seconds") or 0.0)
     teardown_seconds = float(outcome.done.get("fit_teardown_seconds") or 0.0)
