@@ -12,7 +12,6 @@ The committed output (reports/benchmarks/calibration_spread.txt) came from this 
 at commit 4631055, when `_overhead` still counted the teardown).
 """
 
-import dataclasses
 import sys
 import tempfile
 import time
@@ -30,8 +29,7 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="calibration-spread-"))
     config = StudyConfig(strategies=("arrays",), out=str(out))
     (config.out_dir / schema.LOGS).mkdir(parents=True, exist_ok=True)
-    small = dataclasses.replace(config, epochs=2, repeats=1, limit=budget_planning.CALIBRATION_STEPS * config.batch_size,
-                                scale=1, sweep=None, trial_timeout=None)
+    small = budget_planning.calibration_config(config)
     for _ in range(rounds):
         started = time.perf_counter()
         outcome = trial_process.run_trial_process(small, Trial(0, schema.COMPUTE_BOUND), config.out_dir / schema.LOGS / "c.log",

@@ -20,14 +20,19 @@ class StudyError(Exception):
     """The study cannot go on (e.g. its calibration failed); the message is one line."""
 
 
+def calibration_config(config: StudyConfig) -> StudyConfig:
+    """The calibration trial's settings: the study's, with two short epochs of CALIBRATION_STEPS steps."""
+    return dataclasses.replace(
+        config, epochs=2, repeats=1, limit=CALIBRATION_STEPS * config.batch_size, scale=1, sweep=None, trial_timeout=None
+    )
+
+
 def calibrate(config: StudyConfig) -> budget.Calibration:
     """One small compute-bound trial in a fresh process, like every trial: what a trial costs outside its
     epochs (start-up, model, evaluation) and what one training step costs on this machine. With one process per
     block (study/shared_process.py), two such trials in one process: the second's overhead is a trial's, the
     first's more than that is the block's (start-up and warm-up fit)."""
-    small = dataclasses.replace(
-        config, epochs=2, repeats=1, limit=CALIBRATION_STEPS * config.batch_size, scale=1, sweep=None, trial_timeout=None
-    )
+    small = calibration_config(config)
     log_path = config.out_dir / schema.LOGS / "calibration.log"
     trial = Trial(0, schema.COMPUTE_BOUND)
     if config.process_per == "block":
