@@ -115,16 +115,16 @@ def forked_round(strategies: list[str]) -> dict:
     return figures
 
 
-def interval(logs: list[float]) -> str:
+def interval(values: list[float], baseline: list[float]) -> str:
+    """The paired ratio values / baseline over rounds with its fixed-sample t interval (study.stats.paired_ratio)."""
     import numpy as np
-    from scipy import stats
 
-    values = np.asarray(logs)
-    mean = values.mean()
-    if len(values) < 2:
-        return f"{np.exp(mean):.3f}"
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return f"{np.exp(mean):.3f} [{np.exp(mean - half):.3f}, {np.exp(mean + half):.3f}] (SD of log {values.std(ddof=1):.3f})"
+    from study import stats
+
+    blocks, baseline_blocks = [[v] for v in values], [[v] for v in baseline]  # one figure per round: a block
+    ratio = stats.paired_ratio(blocks, baseline_blocks)
+    spread = np.std(stats.block_log_ratios(blocks, baseline_blocks), ddof=1)
+    return f"{ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}] (SD of log {spread:.3f})"
 
 
 def main() -> None:
@@ -163,14 +163,14 @@ def main() -> None:
     rounds = range(1, args.rounds + 1)
     print("\nmedian steady step, forked / fresh, paired within rounds (95% t interval over rounds):")
     for s in strategies:
-        print(f"  {s}: {interval([np.log(step[r, 'forked', s] / step[r, 'fresh', s]) for r in rounds])}")
+        print(f"  {s}: {interval([step[r, 'forked', s] for r in rounds], [step[r, 'fresh', s] for r in rounds])}")
     if "arrays" in strategies:
         print("\nmedian steady step against arrays, per design (95% t interval over rounds):")
         for s in strategies:
             if s != "arrays":
                 for design in ("fresh", "forked"):
-                    logs = [np.log(step[r, design, s] / step[r, design, "arrays"]) for r in rounds]
-                    print(f"  {s} / arrays, {design}: {interval(logs)}")
+                    print(f"  {s} / arrays, {design}: "
+                          f"{interval([step[r, design, s] for r in rounds], [step[r, design, 'arrays'] for r in rounds])}")
 
 
 if __name__ == "__main__":
