@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""Do the results move when a block's trials share one process? The same study run with a fresh process per trial
-(`--process-per trial`, the old design) and with one per block (`--process-per block`), side by side.
+"""Do the results move when a block's trials share one process, or are forked from one? The same study run with a
+fresh process per trial (`--process-per trial`, the old design) and with one process per block (`--new block`: it runs
+every trial of its block; `--new fork`: it forks each trial's own process), side by side.
 
 Both studies get the same strategies, settings and seed (the arguments after `--`, passed to run_study.py as they
 are; fix --epochs, --repeats and --limit so that both train the same). They run one after the other on this machine,
@@ -9,7 +10,7 @@ both designs with their 95% intervals - per step, in CPU time, and end to end ag
 new design's estimate lies inside the old design's interval; and, per design, the wall time, the time inside
 epochs and its share of the whole command (plan.json).
 
-Usage: python benchmarks/process_per_block.py --out reports/benchmarks/process-per-block -- \\
+Usage: python benchmarks/process_per_block.py [--new fork] --out reports/benchmarks/process-per-block -- \\
            --strategies arrays,generator,tfdata --epochs 2 --limit 1408 --repeats 4
        (--report-only: print from the two folders already there, training nothing)
 """
@@ -25,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DESIGNS = ("trial", "block")  # the old design first, then the new one
+OLD = "trial"  # the old design runs first, then the new one
+NEW = ("block", "fork")
 MEASURES = (("per step", "steps_vs_baseline"), ("CPU time", "cpu_vs_baseline"), ("epoch vs limit", "vs_limit"))
 
 
@@ -65,8 +67,8 @@ def report(folders: dict) -> None:
     findings = {design: _findings(folder) for design, folder in folders.items()}
     for design, folder in folders.items():
         print(f"--process-per {design}: {_efficiency(folder)}  ({folder})")
-    old, new = (findings[design] for design in DESIGNS)
-    print(f"\n{'strategy':16} {'measure':15} {'old: per trial':26} {'new: per block':26} new inside old's interval")
+    (old_design, old), (new_design, new) = findings.items()
+    print(f"\n{'strategy':16} {'measure':15} {'old: per ' + old_design:26} {'new: per ' + new_design:26} new inside old's interval")
     inside = total = 0
     for strategy in old:
         if strategy not in new:
@@ -83,15 +85,16 @@ def report(folders: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="a folder for the two studies (trial/, block/)")
+    parser.add_argument("--out", type=Path, required=True, help="a folder for the two studies (trial/ and the new one's)")
+    parser.add_argument("--new", choices=NEW, default="block", help="the new design (default: %(default)s)")
     parser.add_argument("--report-only", action="store_true", help="print from the studies already in --out")
     parser.add_argument("study_arguments", nargs=argparse.REMAINDER, help="-- then run_study.py's arguments")
     options = parser.parse_args()
     arguments = [argument for argument in options.study_arguments if argument != "--"]
-    folders = {design: options.out / design for design in DESIGNS}
+    folders = {design: options.out / design for design in (OLD, options.new)}
     if not options.report_only:
         options.out.mkdir(parents=True, exist_ok=True)
-        for design in DESIGNS:
+        for design in folders:
             _run(folders[design], design, arguments)
     from study.results_files import ResultsError
 

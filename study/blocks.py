@@ -150,9 +150,9 @@ def _run_block(config: StudyConfig, plan: list[Trial], block: list[Trial], done:
                probing: HeldTrials | None) -> int:
     """Runs the block's trials not yet done - each in a fresh process, or all in the block's own
     (--process-per block: study/shared_process.py) - saving each one's rows as it ends; returns how many failed."""
-    if config.process_per != "block":
+    if not config.process_per_block:
         return _run_trials(config, plan, block, done, progress, probing, None)
-    shared = SharedProcess(config.out_dir / schema.LOGS / f"block{block[0].repeat}.log")
+    shared = SharedProcess(config.out_dir / schema.LOGS / f"block{block[0].repeat}.log", config.process_per)
     try:
         failures = _run_trials(config, plan, block, done, progress, probing, shared)
         shared.finish(probing, progress.echo)

@@ -30,13 +30,13 @@ def calibration_config(config: StudyConfig) -> StudyConfig:
 def calibrate(config: StudyConfig) -> budget.Calibration:
     """One small compute-bound trial in a fresh process, like every trial: what a trial costs outside its
     epochs (start-up, model, evaluation) and what one training step costs on this machine. With one process per
-    block (study/shared_process.py), two such trials in one process: the second's overhead is a trial's, the
-    first's more than that is the block's (start-up and warm-up fit)."""
+    block (study/shared_process.py), two such trials in one block's process: the second's overhead is a trial's, the
+    first's more than that is the block's (its start-up and imports, and with `block` the warm-up fit)."""
     small = calibration_config(config)
     log_path = config.out_dir / schema.LOGS / "calibration.log"
     trial = Trial(0, schema.COMPUTE_BOUND)
-    if config.process_per == "block":
-        shared = SharedProcess(log_path)
+    if config.process_per_block:
+        shared = SharedProcess(log_path, config.process_per)
         try:
             first, second = (_calibration_outcome(shared.run_trial(small, trial, lambda event: None, None, None, None, None,
                                                                    probe=False), log_path) for _ in range(2))
@@ -78,8 +78,9 @@ def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:
     """The config with the settings the user left out planned to fit the budget; writes plan.json."""
     from inputs.corpus import DataSettings
 
-    how = (f"two short {schema.COMPUTE_BOUND} trials in one process" if config.process_per == "block"
-           else f"one short {schema.COMPUTE_BOUND} trial")
+    how = {"block": f"two short {schema.COMPUTE_BOUND} trials in one process",
+           "fork": f"two short {schema.COMPUTE_BOUND} trials forked from one process"}.get(
+        config.process_per, f"one short {schema.COMPUTE_BOUND} trial")
     echo(f"Calibrating on this machine ({how}) to plan a {config.budget_minutes:g}-minute study ...")
     calibration = calibrate(config)
     # The strategies, the limit, and the limit's diagnostic, which costs about a trial's epochs.
@@ -112,8 +113,9 @@ def plan_line(config: StudyConfig, plan: list[Trial], todo: int) -> str:
         f"Planned {len(plan)} trials ({todo} to run): {strategies} + {schema.COMPUTE_BOUND} in {config.repeats} "
         f"blocks{sweep}; {config.epochs} epochs of {steps:,} steps ({examples:,} examples, batch {config.batch_size}) "
         f"each, model {config.model}. "
-        + ("Each block runs in a fresh process of its own (a warm-up fit, then each trial from a fresh model)."
-           if config.process_per == "block" else "Each trial runs in a fresh process.")
+        + {"block": "Each block runs in a fresh process of its own (a warm-up fit, then each trial from a fresh model).",
+           "fork": "Each trial runs in a process of its own, forked from its block's process, which has imported "
+                   "TensorFlow and Keras and built nothing."}.get(config.process_per, "Each trial runs in a fresh process.")
         + (" Epochs are shorter than the full one, so each trial also probes the destruction of its used iterator "
            "at a full epoch's age, holding it idle in the background."
            if config.epochs_shortened else "")

@@ -26,7 +26,9 @@ from study.rules import (
 )
 
 DEFAULT_STRATEGIES = ("arrays", "generator", "tfdata")
-PROCESS_PER = ("trial", "block")  # --process-per: what a fresh process runs (study/shared_trials.py for a block)
+# --process-per: what a fresh process runs - a trial; a block (study/shared_trials.py); or a block's trials each forked
+# from it (study/fork_server.py)
+PROCESS_PER = ("trial", "block", "fork")
 RECORDED_BEFORE_PROCESS_PER = "trial"  # a config.json without process_per: every trial ran in a fresh process
 RUNS_DIR = Path("runs")  # where a new study goes by default (git-ignored; the committed studies are in reports/)
 # Settings that do not change what is measured: a resumed study may differ in these.
@@ -128,7 +130,8 @@ class StudyConfig:
         "trial", flag="--process-per", rule=one_of(PROCESS_PER), metavar="{" + ",".join(PROCESS_PER) + "}",
         help="trial = each trial in a fresh process; block = one fresh process per block runs every trial of it, after "
         "a warm-up fit, each from a fresh model: less start-up per trial, but measured to move results "
-        "(benchmarks/process_per_block.py) (default: {default})",
+        "(benchmarks/process_per_block.py); fork = one fresh process per block imports TensorFlow and Keras, builds nothing, "
+        "and forks each trial's own process from it: a trial starts without the 7-10 s import (default: {default})",
     )
     seed: int = _option(FeedOptions.seed, flag="--seed", rule=NON_NEGATIVE_INTEGER,
                         help="seeds the data split, weights, orders and trial schedule (default: {default})")
@@ -313,6 +316,11 @@ class StudyConfig:
     @property
     def out_dir(self) -> Path:
         return Path(self.out)
+
+    @property
+    def process_per_block(self) -> bool:
+        """True when each block has a process of its own that runs (`block`) or forks (`fork`) its trials."""
+        return self.process_per != "trial"
 
     @property
     def epochs_shortened(self) -> bool:

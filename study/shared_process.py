@@ -1,7 +1,8 @@
-"""A block's one process (`--process-per block`), seen from the runner: started for the block's first trial (and again
-after a trial that ended it), fed one trial at a time on its standard input (study/shared_trials.py), its events read
-as a trial's own process' are (study/trial_process.py); at the block's end, handed to the held trials while it probes
-the boundary at full age (study/holders.py), or ended.
+"""A block's one process (`--process-per block` or `fork`), seen from the runner: started for the block's first trial
+(and again after a trial that ended it), fed one trial at a time on its standard input - which it runs itself
+(study/shared_trials.py) or forks a process for (study/fork_server.py) - its events read as a trial's own process'
+are (study/trial_process.py); at the block's end, handed to the held trials while it probes the boundary at full age
+(study/holders.py), or ended.
 
 A trial's outcome is as in the fresh-process design: a trial that fails, times out, is killed or is stopped ends the
 process (the next trial starts a fresh one) and is recorded the same way; its CPU time is its own part of the
@@ -31,16 +32,24 @@ PROBE_BUILD_LIMIT_SECONDS = 900.0
 _REAP_SECONDS = 10.0
 
 
+# What the block's process runs, by --process-per.
+_MODULES = {"block": "study.shared_trials", "fork": "study.fork_server"}
+
+
 class SharedProcess:
-    def __init__(self, log_path: Path):
+    def __init__(self, log_path: Path, process_per: str = "block"):
         self.log_path = log_path  # the process' standard error, every trial of the block in turn
+        self.module = _MODULES[process_per]
+        # Forked trials: a trial that fails on its own leaves the block's process, and the probes the block's earlier
+        # trials hold in it, running.
+        self.forks = process_per == "fork"
         self.process = None
         self.lines: queue.Queue | None = None
         self.probed: dict = {}  # (strategy, sweep value) -> (trial, its done event): trials whose probe is due
 
     def _start(self) -> None:
         with open(self.log_path, "a", encoding="utf-8") as log:
-            self.process = start_child([sys.executable, "-m", "study.shared_trials"], log, stdin=subprocess.PIPE)
+            self.process = start_child([sys.executable, "-m", self.module], log, stdin=subprocess.PIPE)
         self.lines = queue.Queue()
         threading.Thread(target=read_lines, args=(self.process.stdout, self.lines), daemon=True).start()
 
@@ -62,7 +71,7 @@ class SharedProcess:
         try:
             self._send(trial_spec(config, trial, service_address, probe))
             follow(child, config, finished_seconds or [], watch, on_epoch, on_progress, holding=False)
-            if not (child.done and child.status == schema.OK):
+            if not (child.done and child.status == schema.OK) and not (self.forks and self._alive(child)):
                 ended = self.end()  # it failed (or was stopped already): the next trial gets a fresh process
                 child.ended = child.ended or ended
             elif probe:
@@ -77,6 +86,11 @@ class SharedProcess:
             self.end()
             raise
         return child.outcome(self.log_path)
+
+    def _alive(self, child: RunningTrial) -> bool:
+        """The trial reported its own failure (`error`), and the runner did not stop the block's process for it (a
+        time limit, a dead server): a forked trial's failure leaves the block's process running."""
+        return child.ended is None and child.status == schema.FAILED and bool(child.error)
 
     def end(self, wait_seconds: float = 0.0):
         """Its ending, reaped: waited for `wait_seconds` (after the block's end), then stopped (SIGTERM, then

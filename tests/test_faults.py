@@ -125,16 +125,16 @@ WITH_WORKERS = {
 
 
 def shared_process_of(study):
-    """The pid of the study's block process (--process-per block), once it runs, else None."""
+    """The pid of the study's block process (--process-per block or fork), once it runs, else None."""
     try:
         return next((child.pid for child in psutil.Process(study.pid).children(recursive=True)
-                     if child.cmdline()[1:3] == ["-m", "study.shared_trials"]), None)
+                     if child.cmdline()[1:3] in (["-m", "study.shared_trials"], ["-m", "study.fork_server"])), None)
     except psutil.Error:
         return None
 
 
-# The trial's own process, or the block's one process (study/shared_trials.py) that runs it.
-@pytest.mark.parametrize("feed, design", [(feed, "trial") for feed in sorted(WITH_WORKERS)] + [("grain", "block")])
+# The trial's own process, or the block's one process that runs it (study/shared_trials.py) or forks it (study/fork_server.py).
+@pytest.mark.parametrize("feed, design", [(feed, "trial") for feed in sorted(WITH_WORKERS)] + [("grain", "block"), ("grain", "fork")])
 def test_sigkill_of_the_study_ends_the_worker_processes_of_its_trial(tmp_path, cleanup, feed, design):
     out = tmp_path / "out"
     strategy = WITH_WORKERS[feed][1]

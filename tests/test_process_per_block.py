@@ -1,6 +1,7 @@
-"""--process-per block: one fresh process per block runs every trial of it (study/shared_trials.py). What a user relies
-on: the same result files and the same trained models as a fresh process per trial, a failed trial that is recorded
-while the block goes on, and a boundary probe per trial."""
+"""--process-per block: one fresh process per block runs every trial of it (study/shared_trials.py); --process-per fork:
+one process per block forks each trial's own process (study/fork_server.py). What a user relies on: the same result
+files and the same trained models as a fresh process per trial, a failed trial that is recorded while the block goes
+on, and a boundary probe per trial."""
 
 import pandas as pd
 import pytest
@@ -13,9 +14,9 @@ PLUGINS = {"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:RaisesMidEpoch,tests.
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    """The same tiny study twice: a fresh process per trial, and one per block."""
+    """The same tiny study three times: a fresh process per trial, one per block, and trials forked from one per block."""
     runs = {}
-    for design in ("trial", "block"):
+    for design in ("trial", "block", "fork"):
         out = tmp_path_factory.mktemp(design) / "study"
         result = run_cli("--strategies", "arrays,generator", "--repeats", "2", *TINY, "--process-per", design, "--out", str(out))
         assert result.returncode == 0, result.stderr[-2000:]
@@ -23,40 +24,48 @@ def both(tmp_path_factory):
     return runs
 
 
-def test_a_block_runs_in_one_process_and_writes_the_same_files(both):
-    out, result = both["block"]
-    assert "Each block runs in a fresh process of its own" in result.stdout
+SAID = {"block": "Each block runs in a fresh process of its own",
+        "fork": "Each trial runs in a process of its own, forked from its block's process"}
+
+
+@pytest.mark.parametrize("design", ["block", "fork"])
+def test_a_block_runs_in_one_process_and_writes_the_same_files(both, design):
+    out, result = both[design]
+    assert SAID[design] in result.stdout
     assert sorted(path.name for path in (out / "logs").iterdir()) == ["block1.log", "block2.log"]
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 6 and set(trials["status"]) == {"ok"}
-    assert (trials["cpu_user_seconds"] > 0).all()  # each trial's own part of the block's process
+    assert (trials["cpu_user_seconds"] > 0).all()  # each trial's own part of the block's process, or its own
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 6 * 2
     files = {path.name for path in out.iterdir()}
     assert files == {path.name for path in both["trial"][0].iterdir()}
 
 
-def test_every_trial_of_a_block_trains_the_same_model_as_in_a_fresh_process(both):
+@pytest.mark.parametrize("design", ["block", "fork"])
+def test_every_trial_of_a_block_trains_the_same_model_as_in_a_fresh_process(both, design):
     """Fresh weights from the same seed for each trial of a block: the validation figures equal the fresh-process
     design's, trial by trial, whatever the trial's place in its block."""
     figures = {design: pd.read_csv(out / "trials.csv").set_index(["strategy", "repeat"])[["val_loss", "val_accuracy"]]
                for design, (out, _) in both.items()}
-    pd.testing.assert_frame_equal(figures["block"].sort_index(), figures["trial"].sort_index())
+    pd.testing.assert_frame_equal(figures[design].sort_index(), figures["trial"].sort_index())
 
 
-def test_each_trial_of_a_block_probes_its_boundary_at_full_age(both):
-    out, _ = both["block"]
+@pytest.mark.parametrize("design", ["block", "fork"])
+def test_each_trial_of_a_block_probes_its_boundary_at_full_age(both, design):
+    out, _ = both[design]
     probes = pd.read_csv(out / "boundary.csv")
     assert sorted(zip(probes["strategy"], probes["repeat"])) == sorted(
         (strategy, block) for strategy in ("arrays", "compute-bound", "generator") for block in (1, 2))
     assert (probes["full_steps"] == 625).all() and (probes["age_seconds"] >= probes["target_age_seconds"]).all()
 
 
-def test_a_failed_trial_is_recorded_and_the_rest_of_its_block_goes_on(tmp_path):
+@pytest.mark.parametrize("design", ["block", "fork"])
+def test_a_failed_trial_is_recorded_and_the_rest_of_its_block_goes_on(tmp_path, design):
     out = tmp_path / "failing"
     result = run_cli(
         "--strategies", "raises-mid-epoch,killed-mid-epoch,hangs-mid-epoch,arrays", "--repeats", "1", *TINY,
-        "--trial-timeout", "30", "--process-per", "block", "--out", str(out), env_extra=PLUGINS,
+        "--trial-timeout", "30", "--process-per", design, "--out", str(out), env_extra=PLUGINS,
     )
     assert result.returncode == 1, result.stderr[-2000:]
     trials = pd.read_csv(out / "trials.csv").set_index("strategy")
@@ -68,13 +77,15 @@ def test_a_failed_trial_is_recorded_and_the_rest_of_its_block_goes_on(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_a_budgeted_study_calibrates_a_block_and_records_its_share_inside_epochs(tmp_path):
+@pytest.mark.parametrize("design, said", [("block", "two short compute-bound trials in one process"),
+                                          ("fork", "two short compute-bound trials forked from one process")])
+def test_a_budgeted_study_calibrates_a_block_and_records_its_share_inside_epochs(tmp_path, design, said):
     import json
 
     out = tmp_path / "budgeted"
-    result = run_cli("--strategies", "arrays", "--model", "small", "--budget", "5", "--process-per", "block", "--out", str(out))
+    result = run_cli("--strategies", "arrays", "--model", "small", "--budget", "5", "--process-per", design, "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "two short compute-bound trials in one process" in result.stdout
+    assert said in result.stdout
     plan = json.loads((out / "plan.json").read_text())
     assert plan["calibration"]["block_overhead_seconds"] >= 0 and plan["calibration"]["trial_overhead_seconds"] > 0
     ending = plan["ending"]
@@ -82,7 +93,8 @@ def test_a_budgeted_study_calibrates_a_block_and_records_its_share_inside_epochs
     assert ending["share_in_epochs"] == pytest.approx(ending["seconds_in_epochs"] / ending["seconds_whole_study"])
 
 
-def test_a_study_stopped_inside_a_block_resumes_to_every_trial_once(tmp_path):
+@pytest.mark.parametrize("design", ["block", "fork"])
+def test_a_study_stopped_inside_a_block_resumes_to_every_trial_once(tmp_path, design):
     """Ctrl-C in the middle of a block: the trials saved stay, the block's process ends with nothing left behind, and
     --resume runs exactly the rest (a fresh process for the rest of the block)."""
     import os
@@ -96,7 +108,7 @@ def test_a_study_stopped_inside_a_block_resumes_to_every_trial_once(tmp_path):
     from tests.conftest import PROJECT_ROOT, all_gone
 
     out = tmp_path / "stopped"
-    arguments = ["--strategies", "arrays,tfdata", "--repeats", "2", *TINY, "--process-per", "block", "--out", str(out)]
+    arguments = ["--strategies", "arrays,tfdata", "--repeats", "2", *TINY, "--process-per", design, "--out", str(out)]
     env = dict(os.environ, BLOCK_TEST_MARK=str(out))
     process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "run_study.py"), *arguments], cwd=PROJECT_ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
