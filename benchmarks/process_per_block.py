@@ -60,7 +60,21 @@ def _efficiency(out: Path) -> str:
     if not whole:
         return "no plan.json ending recorded"
     return (f"{whole / 60:.1f} min in all, {ending['seconds_in_epochs'] / 60:.1f} min inside epochs "
-            f"({ending['share_in_epochs']:.0%}), {ending['blocks_run']} blocks")
+            f"({ending['share_in_epochs']:.0%}), {ending['blocks_run']} blocks; {_per_trial(out)}")
+
+
+def _per_trial(out: Path) -> str:
+    """A trial's time outside its epochs (its wall time less its epochs'), and its epochs' medians."""
+    import pandas as pd
+
+    from study import schema
+
+    epochs = pd.read_csv(out / schema.RESULTS)
+    in_epochs = epochs.groupby(["strategy", "repeat"])["epoch_seconds"].sum()
+    outside = pd.read_csv(out / schema.TRIALS).set_index(["strategy", "repeat"])["wall_seconds"] - in_epochs
+    warm_up, steady = (epochs[epochs["warmup"] == flag]["epoch_seconds"].median() for flag in (True, False))
+    return (f"per trial, median: {outside.median():.1f} s outside its epochs, warm-up epoch {warm_up:.1f} s, "
+            f"steady epoch {steady:.1f} s")
 
 
 def report(folders: dict) -> None:

@@ -54,7 +54,7 @@ def _run_trial_once(config: StudyConfig, trial: Trial, position: int, progress: 
         with service_for(trial_config, trial) as (service_address, watch):
             if shared is not None:
                 return shared.run_trial(trial_config, trial, on_epoch, service_address, watch, progress.trial_seconds,
-                                        on_progress, probe=holders is not None)
+                                        on_progress, probe=holders is not None, log_path=log_path)
             return trial_process.run_trial_process(
                 trial_config, trial, log_path, on_epoch, service_address, watch, progress.trial_seconds,
                 on_progress=on_progress, holders=holders,

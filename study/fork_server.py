@@ -11,8 +11,9 @@ Run as `python -m study.fork_server` by study.shared_process, which feeds it as 
 (study/shared_trials.py): one trial's spec per line on the standard input, {"finish": true} at the block's end; it
 reports the same events on the same channel. For each spec it forks a child that runs the trial exactly as a trial's
 own process does (study.trial.main: the timed fit, the evaluation, the pipeline pass, then - when asked - holding its
-used iterator to probe the boundary at full age, in the background while the next trial runs). Only one child runs
-its fit at a time: the runner sends the next spec once the current trial has reported.
+used iterator to probe the boundary at full age, in the background while the next trial runs), its standard error in
+the trial's own log (the spec's `log`). Only one child runs its fit at a time: the runner sends the next spec once
+the current trial has reported.
 
 Each child writes its events to a pipe of its own, which this process passes on line by line, so that a held
 trial's `boundary` line can never cut into the running trial's. A `boundary` reported during the block is kept until
@@ -57,6 +58,7 @@ class ForkServer:
     # --- forking ---------------------------------------------------------------------------------------------
 
     def fork(self, line: str) -> None:
+        sys.stderr.flush()  # nothing of ours buffered to be written twice
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -77,6 +79,11 @@ class ForkServer:
             os.dup2(write_end, 1)  # study.trial.open_protocol_channel takes its channel from fd 1
             os.close(devnull)
             os.close(write_end)
+            log = json.loads(line).get("log")
+            if log:  # the trial's own log, as a trial in a fresh process has; else the block's
+                log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.dup2(log_fd, 2)
+                os.close(log_fd)  # sys.stderr writes to fd 2, now the log
             for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 signal.signal(number, signal.SIG_DFL)
             from processes import parent_death

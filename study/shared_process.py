@@ -62,14 +62,17 @@ class SharedProcess:
             return False
 
     def run_trial(self, config: StudyConfig, trial: Trial, on_epoch, service_address, watch, finished_seconds,
-                  on_progress, probe: bool) -> TrialOutcome:
-        """One trial in the block's process (started if none runs); as trial_process.run_trial_process."""
+                  on_progress, probe: bool, log_path: Path | None = None) -> TrialOutcome:
+        """One trial in the block's process (started if none runs); as trial_process.run_trial_process. A forked
+        trial writes its standard error to `log_path`, its own log, as a trial in a fresh process does (None: the
+        block's)."""
         started = time.perf_counter()
         if self.process is None:
             self._start()
         child = RunningTrial(self.process, started, self.lines)
+        log_path = log_path if self.forks and log_path is not None else self.log_path
         try:
-            self._send(trial_spec(config, trial, service_address, probe))
+            self._send(dict(trial_spec(config, trial, service_address, probe), **({"log": str(log_path)} if self.forks else {})))
             follow(child, config, finished_seconds or [], watch, on_epoch, on_progress, holding=False)
             if not (child.done and child.status == schema.OK) and not (self.forks and self._alive(child)):
                 ended = self.end()  # it failed (or was stopped already): the next trial gets a fresh process
@@ -85,7 +88,7 @@ class SharedProcess:
         except BaseException:
             self.end()
             raise
-        return child.outcome(self.log_path)
+        return child.outcome(log_path)
 
     def _alive(self, child: RunningTrial) -> bool:
         """The trial reported its own failure (`error`), and the runner did not stop the block's process for it (a

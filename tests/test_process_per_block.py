@@ -32,7 +32,10 @@ SAID = {"block": "Each block runs in a fresh process of its own",
 def test_a_block_runs_in_one_process_and_writes_the_same_files(both, design):
     out, result = both[design]
     assert SAID[design] in result.stdout
-    assert sorted(path.name for path in (out / "logs").iterdir()) == ["block1.log", "block2.log"]
+    logs = {path.name for path in (out / "logs").iterdir()}
+    trial_logs = {path.name for path in (both["trial"][0] / "logs").iterdir()}
+    # A block's process has a log; a forked trial, its own as well, named as a fresh process' trial's.
+    assert logs == {"block1.log", "block2.log"} | (trial_logs if design == "fork" else set())
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 6 and set(trials["status"]) == {"ok"}
     assert (trials["cpu_user_seconds"] > 0).all()  # each trial's own part of the block's process, or its own
