@@ -152,6 +152,31 @@ def test_sigkill_of_the_study_ends_the_worker_processes_of_its_trial(tmp_path, c
     assert none_marked(out), f"{marked(out)} outlived the study (the trial ran in {running}, its workers {workers})"
 
 
+def test_a_killed_fork_server_fails_its_running_trial_with_one_line_and_the_study_goes_on(tmp_path, cleanup):
+    """--process-per fork: the block's forking process dies (the out-of-memory killer, say) while a trial it forked
+    trains: that trial is recorded as failed, the forked trial and its workers end with it, and the study goes on with a
+    fresh forking process for the next block."""
+    out = tmp_path / "out"
+    study = start_study(out, "--strategies", "hangs-mid-epoch", "--process-per", "fork", "--repeats", "2",
+                        "--epochs", "3", "--trial-timeout", "300")
+    cleanup.append(study.pid)
+    read_until(study, "hangs-mid-epoch", "epoch 1/3")  # its second epoch now hangs, printing nothing
+    server = shared_process_of(study)
+    forked = descendants(server)
+    cleanup.extend([server, *forked])
+    assert forked, "no forked trial below the forking process"
+    os.kill(server, signal.SIGKILL)
+    assert all_gone(forked), f"{forked} outlived their forking process"
+    read_until(study, "block 2")  # the next block runs, in a new forking process
+    study.kill()
+    study.wait()
+    trials = pd.read_csv(out / "trials.csv")
+    first = trials[trials["repeat"] == 1].set_index("strategy")
+    assert first.loc["hangs-mid-epoch", "status"] == "failed"
+    assert "\n" not in first.loc["hangs-mid-epoch", "error"]
+    assert none_marked(out), f"{marked(out)} outlived the study"
+
+
 def test_sigkill_of_the_study_ends_a_daemon_its_trial_started(tmp_path, cleanup):
     out = tmp_path / "out"
     study = start_study(out, "--strategies", "starts-a-daemon", "--epochs", "3", "--trial-timeout", "300")
