@@ -5,9 +5,10 @@ are (study/trial_process.py); at the block's end, handed to the held trials whil
 (study/holders.py), or ended.
 
 A trial's outcome is as in the fresh-process design: a trial that fails, times out, is killed or is stopped ends the
-process (the next trial starts a fresh one) and is recorded the same way; its CPU time is its own part of the
-process' (study/trial_measurements.usage_since). The process runs under a supervisor, like a trial's own, so that
-nothing it starts at any depth outlives the study.
+process (the next trial starts a fresh one; a forked trial that reports its own failure leaves it running) and is
+recorded the same way; its CPU time is its own part of the process' (study/trial_measurements.usage_since), or a
+forked trial's own. The process runs under a supervisor, like a trial's own, so that nothing it starts at any depth
+outlives the study.
 """
 
 from __future__ import annotations
