@@ -2,6 +2,7 @@
 stay as sound as without it (study/stats.py's guarantee holds at any look, whatever rule picks it)."""
 
 import math
+import time
 
 import numpy as np
 
@@ -36,7 +37,8 @@ def _run(monkeypatch, tmp_path, decided_after, planned_blocks=6, sweep=None):
     monkeypatch.setattr(blocks, "_run_block", run_block)
     monkeypatch.setattr(blocks, "decided_strategies", decided)
     progress = _Progress(len(plan))
-    ending = blocks._run_each_block(config, plan, set(), progress, lines.append, 0.0,
+    # `started` is a time.monotonic() reading, as the runner's: 0.0 would count the machine's uptime as spent budget.
+    ending = blocks._run_each_block(config, plan, set(), progress, lines.append, time.monotonic(),
                                     blocks.HeldTrials(lambda *a: None))
     return ran, lines, progress, ending
 
