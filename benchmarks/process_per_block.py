@@ -67,11 +67,11 @@ def _per_trial(out: Path) -> str:
     """A trial's time outside its epochs (its wall time less its epochs'), and its epochs' medians."""
     import pandas as pd
 
+    from benchmarks.outside_epochs import seconds_outside_epochs
     from study import schema
 
     epochs = pd.read_csv(out / schema.RESULTS)
-    in_epochs = epochs.groupby(["strategy", "repeat"])["epoch_seconds"].sum()
-    outside = pd.read_csv(out / schema.TRIALS).set_index(["strategy", "repeat"])["wall_seconds"] - in_epochs
+    outside = seconds_outside_epochs(out)
     warm_up, steady = (epochs[epochs["warmup"] == flag]["epoch_seconds"].median() for flag in (True, False))
     return (f"per trial, median: {outside.median():.1f} s outside its epochs, warm-up epoch {warm_up:.1f} s, "
             f"steady epoch {steady:.1f} s")
