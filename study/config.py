@@ -131,7 +131,8 @@ class StudyConfig:
         help="trial = each trial in a fresh process; block = one fresh process per block runs every trial of it, after "
         "a warm-up fit, each from a fresh model: less start-up per trial, but measured to move results "
         "(benchmarks/process_per_block.py); fork = one fresh process per block imports TensorFlow and Keras, builds nothing, "
-        "and forks each trial's own process from it: a trial starts without the 7-10 s import (default: {default})",
+        "and forks each trial's own process from it: a trial starts without the 7-10 s import, but forked tf.data trials "
+        "stepped up to 18% slower than fresh ones (benchmarks/forked_trials.py) (default: {default})",
     )
     seed: int = _option(FeedOptions.seed, flag="--seed", rule=NON_NEGATIVE_INTEGER,
                         help="seeds the data split, weights, orders and trial schedule (default: {default})")
