@@ -11,9 +11,9 @@ import dataclasses
 import time
 from pathlib import Path
 
-from study import budget, repair, result_rows, results_files, schema, stats, supervise, trial_process
+from study import budget, projection, repair, result_rows, results_files, schema, stats, supervise, trial_process
 from study.config import StudyConfig
-from study.holders import HeldTrials
+from study.holders import HeldTrials, ProbeWindow
 from study.plan import Trial
 from study.progress import Progress, echo_quietly
 from study.shared_process import SharedProcess
@@ -98,11 +98,12 @@ def _run_each_block(config: StudyConfig, plan: list[Trial], done: set, progress:
                     holders: HeldTrials) -> Ending:
     blocks = _blocks(plan)
     probing = holders if config.epochs_shortened else None
+    window = probe_window(config, started)
     failures, block_seconds, blocks_run, left = 0, [], 0, set()
     for block in blocks:
         block = [trial for trial in block if trial.strategy not in left]
         block_started = time.monotonic()
-        failures += _run_block(config, plan, block, done, progress, probing)
+        failures += _run_block(config, plan, block, done, progress, probing, window)
         blocks_run += 1
         if any(trial.key not in done for trial in block):
             block_seconds.append(time.monotonic() - block_started)
@@ -147,14 +148,14 @@ def _leaving(config: StudyConfig, plan: list[Trial], decided, left: set, blocks_
 
 
 def _run_block(config: StudyConfig, plan: list[Trial], block: list[Trial], done: set, progress: Progress,
-               probing: HeldTrials | None) -> int:
+               probing: HeldTrials | None, window: ProbeWindow) -> int:
     """Runs the block's trials not yet done - each in a fresh process, or all in the block's own
     (--process-per block: study/shared_process.py) - saving each one's rows as it ends; returns how many failed."""
     if not config.process_per_block:
-        return _run_trials(config, plan, block, done, progress, probing, None)
+        return _run_trials(config, plan, block, done, progress, probing, window, None)
     shared = SharedProcess(config.out_dir / schema.LOGS / f"block{block[0].repeat}.log", config.process_per)
     try:
-        failures = _run_trials(config, plan, block, done, progress, probing, shared)
+        failures = _run_trials(config, plan, block, done, progress, probing, window, shared)
         shared.finish(probing, progress.echo)
         return failures
     except BaseException:
@@ -164,13 +165,15 @@ def _run_block(config: StudyConfig, plan: list[Trial], block: list[Trial], done:
 
 
 def _run_trials(config: StudyConfig, plan: list[Trial], block: list[Trial], done: set, progress: Progress,
-                probing: HeldTrials | None, shared: SharedProcess | None) -> int:
+                probing: HeldTrials | None, window: ProbeWindow, shared: SharedProcess | None) -> int:
     failures = 0
     for trial in block:
         if trial.key in done:
             continue
         position = plan.index(trial) + 1
-        outcome = run_trial(config, trial, position, progress, probing, shared)
+        probes = probing is not None and window.allows(_full_steps(config.at_sweep_value(trial.sweep_value)))
+        outcome = run_trial(config, trial, position, progress, probing if probes else None, shared)
+        window.note(outcome)
         with supervise.signals_deferred():  # a trial's rows are written whole
             result_rows.save_trial(config.out_dir, config, trial, position, outcome)
             progress.trial_end(position, trial, outcome)
@@ -229,11 +232,28 @@ def decided_strategies(config: StudyConfig) -> Look:
                 [c for c in comparisons if c.verdict == stats.UNDECIDED])
 
 
+def probe_window(config: StudyConfig, started: float) -> ProbeWindow:
+    """When the last probe's hold must end (study/holders.ProbeWindow): before the report and the last destruction,
+    at the end of the budget - or of the plan, when the settings the user fixed need more (plan.json). A study
+    without a plan (every setting fixed) is not held to a time: every trial probes."""
+    path = config.out_dir / schema.PLAN
+    planned = (results_files.read_json(path).get("plan") or {}) if path.exists() else {}
+    if "total_seconds" not in planned:
+        return ProbeWindow()
+    end = max(config.budget_minutes * 60, float(planned["total_seconds"]))
+    return ProbeWindow(started + end - budget.REPORT_SECONDS - budget.PROBE_END_SECONDS)
+
+
+def _full_steps(config: StudyConfig) -> int:
+    from inputs.corpus import DataSettings
+
+    return projection.full_steps(DataSettings().train_size, config.scale, config.batch_size)
+
+
 def _closing_seconds(holders: HeldTrials) -> float:
-    """What the study still needs after its last block: the report, and the last probes still holding their
-    iterators (up to a full epoch's hold, then the wait for destroying one; study/budget.py)."""
-    waiting = holders.longest_hold_seconds + budget.PROBE_END_SECONDS if holders.longest_hold_seconds else 0.0
-    return budget.REPORT_SECONDS + waiting
+    """What the study still needs after its last block: the report, and, if trials probe, the last destruction -
+    the holds themselves end before it (probe_window)."""
+    return budget.REPORT_SECONDS + (budget.PROBE_END_SECONDS if holders.longest_hold_seconds else 0.0)
 
 
 def record_ending(out: Path, started: float, ending: Ending) -> None:

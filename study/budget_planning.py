@@ -43,9 +43,11 @@ def calibrate(config: StudyConfig) -> budget.Calibration:
         finally:
             shared.end()
         return budget.Calibration(trial_overhead_seconds=_overhead(second), step_seconds=_step(second),
-                                  block_overhead_seconds=max(_overhead(first) - _overhead(second), 0.0))
+                                  block_overhead_seconds=max(_overhead(first) - _overhead(second), 0.0),
+                                  warmup_extra_seconds=_warmup_extra(second))
     outcome = _calibration_outcome(trial_process.run_trial_process(small, trial, log_path, on_epoch=lambda event: None), log_path)
-    return budget.Calibration(trial_overhead_seconds=_overhead(outcome), step_seconds=_step(outcome))
+    return budget.Calibration(trial_overhead_seconds=_overhead(outcome), step_seconds=_step(outcome),
+                              warmup_extra_seconds=_warmup_extra(outcome))
 
 
 def _calibration_outcome(outcome, log_path):
@@ -72,6 +74,13 @@ def _overhead(outcome) -> float:
 
 def _step(outcome) -> float:
     return float(np.median(outcome.epochs[-1]["step_seconds"]))
+
+
+def _warmup_extra(outcome) -> float:
+    """The warm-up epoch's time beyond the steady one's (the same steps): mostly tracing the training step, which
+    every trial pays once - 2.5-6.6 s per trial in the default studies (reports/all-30min, all-30min-fork)."""
+    first, last = outcome.epochs[0]["epoch_seconds"], outcome.epochs[-1]["epoch_seconds"]
+    return max(first - last, 0.0)
 
 
 def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:

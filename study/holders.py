@@ -10,8 +10,10 @@ stops them all when it is stopped.
 
 from __future__ import annotations
 
+import math
 import queue
 import signal
+import statistics
 import threading
 import time
 
@@ -83,3 +85,30 @@ class HeldTrials:
             deadline = time.monotonic() + seconds
             for _, thread in self._held:
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+class ProbeWindow:
+    """Whether a trial about to start may probe its boundary at full age: only if its hold can end before the study
+    has to (`deadline`, a time.monotonic() reading). A probe started later would keep the study waiting, idle, at its
+    end for up to a full epoch's hold - about 164 s, a tenth of the budget, after reports/all-30min-fork's last trial -
+    time the planner would otherwise have to set aside instead of measuring; the trials near the end skip the probe
+    and their strategy's boundary figures come from its other blocks. The hold is estimated from the trials so far
+    (`note`): the full epoch's steps at the slowest median step measured, after the longest trial's time - generous,
+    so that a hold rarely outlasts the deadline. Before any trial has ended every trial may probe."""
+
+    def __init__(self, deadline: float = math.inf, clock=time.monotonic):
+        self.deadline, self._clock = deadline, clock
+        self._trial_seconds = 0.0
+        self._step_seconds = 0.0
+
+    def note(self, outcome) -> None:
+        """A finished trial (study.trial_process.TrialOutcome): its time and its last epoch's median step."""
+        self._trial_seconds = max(self._trial_seconds, outcome.wall_seconds)
+        steps = outcome.epochs[-1].get("step_seconds") if outcome.epochs else None
+        if steps:
+            self._step_seconds = max(self._step_seconds, statistics.median(steps))
+
+    def allows(self, full_steps: int, now: float | None = None) -> bool:
+        """Whether a trial starting `now` whose full epoch has `full_steps` steps would end its hold in time."""
+        now = self._clock() if now is None else now
+        return now + self._trial_seconds + full_steps * self._step_seconds <= self.deadline

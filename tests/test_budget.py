@@ -47,7 +47,7 @@ def test_a_budget_too_small_to_decide_is_refused_with_what_it_would_need():
 
 def test_the_budget_a_refusal_names_is_more_than_the_one_refused_and_enough():
     # A slow machine, every strategy: 30 minutes cannot hold three blocks; the message must not name less.
-    slow = Calibration(trial_overhead_seconds=20.0, step_seconds=0.15)
+    slow = Calibration(trial_overhead_seconds=20.0, step_seconds=0.25)
     with pytest.raises(BudgetError) as refused:
         plan(30 * 60, 40.0, slow, trials_per_block=15, **FULL)
     needed = int(re.search(r"needs at least (\d+) min", str(refused.value)).group(1))
@@ -115,3 +115,23 @@ def test_the_calibration_s_overhead_leaves_out_its_diagnostic_and_fit_s_teardown
     assert budget_planning._overhead(outcome) == pytest.approx(17.5)
     outcome.done = {"diagnostic_seconds": 20.0}  # results recorded before the teardown was: no teardown to leave out
     assert budget_planning._overhead(outcome) == pytest.approx(24.0)
+
+
+def test_the_calibration_s_warm_up_extra_is_its_first_epoch_beyond_its_steady_one():
+    from types import SimpleNamespace
+
+    from study import budget_planning
+
+    assert budget_planning._warmup_extra(SimpleNamespace(epochs=[{"epoch_seconds": 10.0}, {"epoch_seconds": 6.0}])) == 4.0
+    assert budget_planning._warmup_extra(SimpleNamespace(epochs=[{"epoch_seconds": 5.0}, {"epoch_seconds": 6.0}])) == 0.0
+
+
+def test_every_trial_pays_the_warm_up_s_tracing_and_fit_s_teardown_besides_its_steps():
+    import dataclasses
+
+    settings = dict(trials_per_block=4, epochs=2, repeats=4, limit=2048, **FULL)
+    plain = plan(30 * 60, 30.0, MACHINE, **settings)
+    traced = plan(30 * 60, 30.0, dataclasses.replace(MACHINE, warmup_extra_seconds=5.0), **settings)
+    steps = 2 * 64 * MACHINE.step_seconds * budget.INPUT_ALLOWANCE  # 2,048 examples: 64 steps per epoch
+    assert plain.trial_seconds == pytest.approx(20.0 + budget.TEARDOWN_SECONDS + budget.PROBE_SECONDS + steps)
+    assert traced.trial_seconds == pytest.approx(plain.trial_seconds + 5.0)

@@ -26,7 +26,7 @@ def _run(monkeypatch, tmp_path, decided_after, planned_blocks=6, sweep=None):
     plan = plan_blocks(STRATEGIES, schema.COMPUTE_BOUND, planned_blocks, seed=0)
     ran, lines, looks = [], [], []
 
-    def run_block(config, plan, block, done, progress, probing):
+    def run_block(config, plan, block, done, progress, probing, window):
         ran.extend(block)
         return 0
 
