@@ -253,7 +253,7 @@ def _full_steps(config: StudyConfig) -> int:
 def _closing_seconds(holders: HeldTrials) -> float:
     """What the study still needs after its last block: the report, and, if trials probe, the last destruction -
     the holds themselves end before it (probe_window)."""
-    return budget.REPORT_SECONDS + (budget.PROBE_END_SECONDS if holders.longest_hold_seconds else 0.0)
+    return budget.REPORT_SECONDS + (budget.PROBE_END_SECONDS if holders.adopted else 0.0)
 
 
 def record_ending(out: Path, started: float, ending: Ending) -> None:

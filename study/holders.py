@@ -32,7 +32,6 @@ class HeldTrials:
         self._on_boundary = on_boundary
         self._save_lock = threading.Lock()
         self._held: list[tuple[object, threading.Thread]] = []
-        self.longest_hold_seconds = 0.0  # the longest hold adopted: about what the study waits for at its end
 
     def adopt(self, trial, process, lines: queue.Queue, done: dict) -> None:
         """A trial's own process, holding its one iterator (`done["holding_seconds"]`)."""
@@ -44,7 +43,6 @@ class HeldTrials:
         self._adopt(process, lines, probes, holding_seconds)
 
     def _adopt(self, process, lines: queue.Queue, probes: dict, holding_seconds: float) -> None:
-        self.longest_hold_seconds = max(self.longest_hold_seconds, holding_seconds)
         deadline = time.monotonic() + holding_seconds + DESTROY_ALLOWANCE_SECONDS
         thread = threading.Thread(target=self._watch, args=(process, lines, probes, deadline), daemon=True)
         self._held.append((process, thread))
@@ -62,6 +60,11 @@ class HeldTrials:
                     break
         if supervise.reap(process, _REAP_SECONDS) is None:
             supervise.stop([process])
+
+    @property
+    def adopted(self) -> bool:
+        """Whether any trial was handed here to hold a probe (then the study's end waits for a last destruction)."""
+        return bool(self._held)
 
     @property
     def waiting(self) -> int:
