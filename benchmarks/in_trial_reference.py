@@ -2,10 +2,10 @@
 """Would a reference fit inside every trial's own process tighten the per-step verdicts (issues 19 and 20)?
 
 The study's per-step verdicts pair trials by block: a strategy's fresh process against `arrays`' fresh process,
-minutes apart. Their log ratio scatters 4-6% from block to block on the 2-core machine, 3 to 28 times what the
+minutes apart. Their log ratio scatters 4-10% from block to block on the 2-core machine, 3 to 7 times what the
 scatter of the steps inside the two trials predicts (`--from-studies` below prints this from committed studies):
 the noise is a per-trial offset - the machine's state while that trial ran - not the steps. The limit's
-diagnostic, which fits two variants one after the other in the same process, scatters only 1-2%.
+diagnostic, which fits two variants one after the other in the same process, scatters only 1-2% (fresh processes).
 
 So this benchmark runs, in each strategy's fresh process, what the study's trial does (a fit of 2 epochs of the
 default study's length; the second epoch's median step is the strategy's) and then a *reference fit*: one epoch of
