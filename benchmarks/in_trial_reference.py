@@ -88,14 +88,13 @@ def run_trial(strategy: str, limit: int, epochs: int, seed: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def describe(log_ratios) -> str:
-    """Geometric mean ratio [95% t interval] and the SD of the log ratios."""
-    from scipy import stats as scipy_stats
+def describe(per_round, baseline) -> str:
+    """Geometric mean ratio [95% t interval] over rounds (study.stats.paired_ratio) and the SD of the log ratios."""
+    from study import stats
 
-    values = np.asarray(log_ratios, float)
-    mean, sd = values.mean(), values.std(ddof=1)
-    half = scipy_stats.t.ppf(0.975, values.size - 1) * sd / math.sqrt(values.size)
-    return f"{math.exp(mean):.3f} [{math.exp(mean - half):.3f}, {math.exp(mean + half):.3f}] sd {sd:.3f}"
+    ratio = stats.paired_ratio([[value] for value in per_round], [[value] for value in baseline])
+    sd = float(np.std(stats.block_log_ratios([[value] for value in per_round], [[value] for value in baseline]), ddof=1))
+    return f"{ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}] sd {sd:.3f}"
 
 
 def measure(args) -> None:
@@ -118,10 +117,10 @@ def measure(args) -> None:
         if strategy == "arrays":
             continue
         mine = rows[strategy]
-        raw = [math.log(m["step"] / b["step"]) for m, b in zip(mine, base)]
-        referenced = [math.log((m["step"] / m["reference"]) / (b["step"] / b["reference"])) for m, b in zip(mine, base)]
-        reference = [math.log(m["reference"] / b["reference"]) for m, b in zip(mine, base)]
-        print(f"{strategy:<20} {describe(raw):<36} {describe(referenced):<36} {describe(reference):<36} "
+        raw = describe([m["step"] for m in mine], [b["step"] for b in base])
+        referenced = describe([m["step"] / m["reference"] for m in mine], [b["step"] / b["reference"] for b in base])
+        reference = describe([m["reference"] for m in mine], [b["reference"] for b in base])
+        print(f"{strategy:<20} {raw:<36} {referenced:<36} {reference:<36} "
               f"{np.median([m['reference_seconds'] for m in mine]):.1f}")
 
 
