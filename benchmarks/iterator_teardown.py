@@ -13,7 +13,12 @@ that thread's next scheduled wake-up - its sleep doubles from 10 ms up to 60 s w
 wait grows with the iterator's age (an epoch-long iterator: up to 60 s); with autotuning off there is no such
 thread and no deletion waits. Whether a deletion waits at all varies from one to the next.
 
-Usage: python benchmarks/iterator_teardown.py [--deletions 8] [--ages 5.3,10.4]   (about 3 minutes on 2 cores)
+`--pipeline gather` times the same deletions for the study's `tfdata-gather` pipeline (inputs/tfdata_gather.py: a
+seeded permutation per epoch, one gather per batch, endless), the one `fit` keeps for all its epochs and destroys
+once, when it ends - where a study probed its teardown waiting up to 57 s.
+
+Usage: python benchmarks/iterator_teardown.py [--deletions 8] [--ages 5.3,10.4] [--pipeline element|gather]
+(about 3 minutes on 2 cores)
 
 The default ages fall just after two of the autotune thread's wake-ups (5.11 s and 10.23 s), so a deletion that
 has to wait for the next one waits about 5 s or 10 s: long enough to tell from a slow free.
@@ -45,13 +50,26 @@ def next_autotune_wakeup(age_seconds: float) -> float:
     return wakeup - age_seconds
 
 
-def build_dataset(autotune: bool, examples: int = 20_000, batch_size: int = 32):
+PIPELINES = {
+    "element": "slices(20000x80 int32) -> shuffle -> batch(32) -> map(AUTOTUNE) -> prefetch(AUTOTUNE) -> repeat",
+    "gather": "tfdata-gather's (inputs/tfdata_gather.py): counter -> flat_map(a seeded permutation's batches of 32) "
+              "-> map(gather, AUTOTUNE) -> prefetch(AUTOTUNE), over 20000x80 int32",
+}
+
+
+def build_dataset(autotune: bool, pipeline: str = "element", examples: int = 20_000, batch_size: int = 32):
     import numpy as np
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 20_000, size=(examples, 80), dtype=np.int32)
     y = rng.integers(0, 2, size=(examples,), dtype=np.int32)
+    options = tf.data.Options()
+    options.autotune.enabled = autotune  # set either way: it overrides what the pipeline's own options say
+    if pipeline == "gather":
+        from inputs.tfdata_gather import epoch_batches
+
+        return epoch_batches(x, y, batch_size, seed=0).with_options(options)
     dataset = (
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(examples, seed=0, reshuffle_each_iteration=True)
@@ -60,8 +78,6 @@ def build_dataset(autotune: bool, examples: int = 20_000, batch_size: int = 32):
         .prefetch(tf.data.AUTOTUNE)
         .repeat()  # read for a set time, not a set count: the stall depends on the iterator's age
     )
-    options = tf.data.Options()
-    options.autotune.enabled = autotune
     return dataset.with_options(options)
 
 
@@ -102,12 +118,20 @@ def main() -> None:
     parser.add_argument("--deletions", type=int, default=8, help="iterators deleted per setting (default: %(default)s)")
     parser.add_argument("--ages", default="5.3,10.4",
                         help="seconds each iterator is read before deletion, cycled (default: %(default)s)")
+    parser.add_argument("--pipeline", choices=sorted(PIPELINES), default="element",
+                        help="element: the pipeline Keras builds for arrays; gather: tfdata-gather's (default: %(default)s)")
     args = parser.parse_args()
     ages = [float(age) for age in args.ages.split(",")]
 
+    import sys
+    from pathlib import Path
+
+    import absl.logging
     import tensorflow as tf
 
-    datasets = {True: build_dataset(autotune=True), False: build_dataset(autotune=False)}
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    absl.logging.set_verbosity(absl.logging.ERROR)  # "Changing the value of option enabled": that is the point
+    datasets = {autotune: build_dataset(autotune, args.pipeline) for autotune in (True, False)}
 
     @tf.function
     def read_batch(iterator):  # as Keras' train step does: the batch is pulled inside a tf.function
@@ -122,7 +146,7 @@ def main() -> None:
             wall, cpu = time_one_deletion(datasets[autotune], age, read_batch)
             results[autotune].append((age, wall, cpu))
     print(f"TensorFlow {tf.__version__}, Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
-    print(f"pipeline: slices(20000x80 int32) -> shuffle -> batch(32) -> map(AUTOTUNE) -> prefetch(AUTOTUNE) -> repeat")
+    print(f"pipeline: {PIPELINES[args.pipeline]}")
     print(f"each iterator read (inside a tf.function) for {args.ages} s (cycled), then deleted; {args.deletions} deletions per setting\n")
     print(describe("autotune on (default)", results[True]))
     print(describe("autotune off (options.autotune.enabled = False)", results[False]))
