@@ -6,12 +6,16 @@ Two findings of this study make this feed (benchmarks/harness_overhead.py, repor
   fraction of a millisecond per batch; a batch-level pipeline (one permutation per epoch, one gather per batch -
   how Keras feeds NumPy arrays, keras/src/trainers/data_adapters/array_data_adapter.py) steps like the limit;
 - a finite dataset makes Keras build a new iterator every epoch, and destroying the used one can wait, idle, for
-  tf.data's autotune thread (README, "Epoch boundaries"); an endless dataset with `steps_per_epoch` keeps one
+  tf.data's autotune thread (docs/EPOCH_BOUNDARIES.md); an endless dataset with `steps_per_epoch` keeps one
   iterator for all of fit.
+- that one iterator is still destroyed when fit ends, and with autotuning on that wait moved there: a study probed
+  it at up to 57 s (reports/all-30min-window), and `benchmarks/iterator_teardown.py --pipeline gather` saw 5 of 12
+  deletions of this pipeline wait for the autotune thread's next wake-up, 0 of 12 with autotuning off
+  (reports/benchmarks/iterator_teardown.txt). A gather per batch needs no tuning, so autotuning is off.
 
 So: an endless series of epochs, each a seeded permutation of all examples (stateless: the same (seed, epoch)
 gives the same order), cut into batches of `batch_size` with one final partial batch, each batch gathered from
-the arrays in one op. Each pass is exactly one epoch of `ceil(n / batch)` steps.
+the arrays in one op, with no autotune thread. Each pass is exactly one epoch of `ceil(n / batch)` steps.
 """
 
 import inspect
@@ -36,11 +40,14 @@ def epoch_batches(x, y, batch_size: int, seed: int):
             batched = batched.concatenate(tf.data.Dataset.from_tensors(order[full_batches * batch_size :]))
         return batched
 
+    no_autotune = tf.data.Options()
+    no_autotune.autotune.enabled = False  # no autotune thread, whose wake-up destroying the iterator can wait for
     return (
         tf.data.Dataset.counter()
         .flat_map(batches_of_epoch)
         .map(lambda ids: (tf.gather(features, ids), tf.gather(labels, ids)), num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
+        .with_options(no_autotune)
     )
 
 
@@ -48,7 +55,7 @@ class TfDataGatherStrategy(FeedStrategy):
     name = "tfdata-gather"
     description = (
         "batch-level tf.data: a seeded permutation per epoch, one gather per batch (as Keras feeds arrays), "
-        "endless with steps_per_epoch (one iterator for all of fit)"
+        "endless with steps_per_epoch (one iterator for all of fit), autotuning off (destroying it never waits)"
     )
 
     def fit_arguments(self, data, options):

@@ -17,3 +17,8 @@ def test_fit_keeps_one_iterator_for_all_epochs():
 def test_steps_per_epoch_is_one_pass():
     arguments = STRATEGY.fit_arguments(checks.tagged_data(101), FeedOptions(batch_size=32, seed=3))
     assert arguments["steps_per_epoch"] == 4  # ceil(101 / 32): three full batches and one of 5
+
+
+def test_autotuning_is_off_so_destroying_its_one_iterator_at_the_end_of_fit_never_waits_for_the_autotune_thread():
+    arguments = STRATEGY.fit_arguments(checks.tagged_data(10), FeedOptions(batch_size=4))
+    assert arguments["x"].options().autotune.enabled is False
