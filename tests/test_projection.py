@@ -171,6 +171,32 @@ def test_a_step_traced_for_any_batch_size_is_the_cause_when_the_limits_diagnosti
     assert findings["slow-pipeline"].causes == (analysis.INPUT_BOUND,)
 
 
+def test_a_step_traced_for_any_batch_size_whose_own_steps_match_the_limits_is_at_the_limit():
+    results, steps, trials, probes = synthetic()
+    trials = with_batch_shapes(trials, {**SHAPES, "tfdata-gather": "?x80"}, diagnostic=(0.110, 0.100))
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    gather = next(f for f in result.findings if f.strategy == "tfdata-gather")
+    assert gather.unknown_batch_size and gather.steps_vs_limit.verdict == "equivalent"
+    assert gather.causes == (analysis.AT_LIMIT,)
+
+
+def test_the_why_line_says_slowed_only_where_the_strategys_own_steps_are_decidedly_slower_than_the_limits():
+    from types import SimpleNamespace
+
+    from study.report import why
+
+    def line(verdict):
+        steps = SimpleNamespace(verdict=verdict, ratio=SimpleNamespace(estimate=1.08, low=1.02, high=1.15))
+        finding = SimpleNamespace(strategy="tfdata", causes=(analysis.UNKNOWN_BATCH,), steps_vs_limit=steps,
+                                  batch_shape="?x80", pipeline_cpu_ms_per_batch=0.44)
+        return why.why_lines([finding])[1]
+
+    assert line("slower").startswith("- `tfdata`: slowed by batches of unknown size (its step traced for ?x80")
+    undecided = line("undecided")
+    assert "slowed by" not in undecided and "not yet told apart from the limit's" in undecided and "?x80" in undecided
+    assert "give its batches a static size" in undecided
+
+
 def test_without_a_costly_diagnostic_the_unknown_size_is_not_blamed():
     results, steps, trials, probes = synthetic()
     for diagnostic in (None, (0.100, 0.100)):  # not measured; measured and costing nothing

@@ -73,6 +73,8 @@ def causes(strategy, pipeline_rate, model_rate, steps_vs_limit, boundary, projec
     found = []
     if not (math.isnan(pipeline_rate) or math.isnan(model_rate)) and pipeline_rate < model_rate:
         found.append(INPUT_BOUND)
+    elif steps_vs_limit is not None and steps_vs_limit.verdict in (stats.EQUIVALENT, stats.FASTER):
+        pass  # its own steps are decidedly as fast as the limit's: nothing slows them
     elif unknown_batch_size and diagnostic is not None and diagnostic.slows_steps:
         found.append(UNKNOWN_BATCH)
     elif steps_vs_limit is not None and steps_vs_limit.verdict == stats.SLOWER:

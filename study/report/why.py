@@ -60,11 +60,15 @@ def _cause_words(f, cause: str) -> str:
         return (f"waits {f.full_boundary.seconds:.1f} s at each full-size epoch's boundary; give fit one iterator: end the "
                 "pipeline in `.repeat()` and pass `steps_per_epoch` (`tfdata-repeat`, `tfdata-gather`)")
     if cause == analysis.UNKNOWN_BATCH:
-        against = (f"its steps take {words.signed_percent(steps.ratio)} longer than the limit's" if steps is not None and
-                   steps.verdict == stats.SLOWER else "its steps are not yet told apart from the limit's")
-        return (f"slowed by batches of unknown size (its step traced for {f.batch_shape}, the diagnostic above): "
-                f"{against}, while its pipeline alone needs {words.fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per "
-                "batch; give its batches a static size")
+        pipeline = f"its pipeline alone needs {words.fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per batch"
+        if steps is not None and steps.verdict == stats.SLOWER:
+            return (f"slowed by batches of unknown size (its step traced for {f.batch_shape}, the diagnostic above): its "
+                    f"steps take {words.signed_percent(steps.ratio)} longer than the limit's, while {pipeline}; give its "
+                    "batches a static size")
+        # Its own steps are not told apart from the limit's: the cost is the diagnostic's, not seen in its own steps.
+        return (f"its step is traced for batches of unknown size ({f.batch_shape}), which slows the limit's own steps "
+                f"(the diagnostic above), though its own steps are not yet told apart from the limit's and {pipeline}; "
+                "give its batches a static size")
     if cause == analysis.UNDECIDED_STEPS:
         return "its steps are not yet told apart from the limit's (more blocks would decide)"
     return cause
