@@ -31,8 +31,11 @@ import gc
 import os
 import platform
 import statistics
+import sys
 import time
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the study's inputs/, as the other benchmarks do
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 STALL_SECONDS = 1.0  # a deletion slower than this is a stall: a healthy one takes a fraction of a second
@@ -123,13 +126,9 @@ def main() -> None:
     args = parser.parse_args()
     ages = [float(age) for age in args.ages.split(",")]
 
-    import sys
-    from pathlib import Path
-
     import absl.logging
     import tensorflow as tf
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     absl.logging.set_verbosity(absl.logging.ERROR)  # "Changing the value of option enabled": that is the point
     datasets = {autotune: build_dataset(autotune, args.pipeline) for autotune in (True, False)}
 
