@@ -189,10 +189,11 @@ def _how_it_ended(exit_code: int) -> str:
 
 
 def main() -> int:
-    from processes import parent_death
+    from processes import lean_import, parent_death
 
     parent_death.exit_with_parent_from_environment(whole_group=True)  # as a trial's own process does (study/trial.py)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    lean_import.import_tensorflow_and_keras()  # as a trial's own process does
     import importlib
 
     from study import trial

@@ -105,9 +105,10 @@ def _hold_and_destroy(channel, probes: list) -> None:
 
 
 def main() -> int:
-    from processes import parent_death
+    from processes import lean_import, parent_death
 
     parent_death.exit_with_parent_from_environment(whole_group=True)  # as a trial's own process does (study/trial.py)
+    lean_import.import_tensorflow_and_keras()  # as a trial's own process does
     from study import trial
 
     channel = trial.open_protocol_channel()

@@ -181,11 +181,12 @@ def damage_of(error: BaseException) -> dict:
 
 
 def main(argv=None) -> int:
-    from processes import parent_death
+    from processes import lean_import, parent_death
 
     # First of all: end with the supervisor the runner started this under, should it be killed itself,
     # taking this process' own group along. (The supervisor ends everything below it when the runner ends.)
     parent_death.exit_with_parent_from_environment(whole_group=True)
+    lean_import.import_tensorflow_and_keras()  # before anything else imports them (processes/lean_import.py)
     from study.config import StudyConfig
 
     argv = sys.argv[1:] if argv is None else argv

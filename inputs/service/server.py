@@ -125,6 +125,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def _start_server(arguments):
     """(server, announced address) for the parsed command line; blocks until a worker has registered."""
+    from processes import lean_import
+
+    lean_import.import_tensorflow_and_keras()  # a server runs dataset graphs only: no Keras companions
     import tensorflow as tf
 
     service = tf.data.experimental.service
