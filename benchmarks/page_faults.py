@@ -16,7 +16,8 @@ the first epoch:
    faults per steady step and its median steady step, and per feed the rank correlation of the two over rounds.
    Whether the processes that fault more step slower.
 
-One process at a time; nothing else should run on the machine.
+With GLIBC_TUNABLES set (glibc.malloc.mmap_threshold, glibc.malloc.trim_threshold), part 2's processes run with
+those settings instead of glibc's defaults. One process at a time; nothing else should run on the machine.
 
     python benchmarks/page_faults.py --rounds 4
 """
@@ -161,7 +162,8 @@ def main() -> None:
 
     print("1. one process, alternating epochs of", ALTERNATING_STEPS, "steps:", flush=True)
     subprocess.run([sys.executable, __file__, "--child", "alternating"], check=True, stderr=subprocess.DEVNULL)
-    print(f"\n2. fresh processes, glibc's defaults, {arguments.rounds} rounds in a new seeded order each:", flush=True)
+    malloc = f"GLIBC_TUNABLES={os.environ['GLIBC_TUNABLES']}" if os.environ.get("GLIBC_TUNABLES") else "glibc's defaults"
+    print(f"\n2. fresh processes, {malloc}, {arguments.rounds} rounds in a new seeded order each:", flush=True)
     feeds = ["arrays", "limit", "tfdata"]
     seen: dict = {feed: [] for feed in feeds}
     for number in range(arguments.rounds):
