@@ -39,7 +39,7 @@ DIAGNOSTIC_COLUMNS = (
 RESULT_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "epoch", "warmup", "started_at", "epoch_seconds",
     "cpu_seconds", "steps", "examples", "examples_per_second", "loss", "accuracy", "val_loss", "val_accuracy",
-    *BOUNDARY_COLUMNS,
+    *BOUNDARY_COLUMNS, "minor_faults",
 ]
 STEP_COLUMNS = ["strategy", "repeat", "sweep_value", "epoch", "step", "step_seconds"]
 TRIAL_COLUMNS = [
@@ -77,7 +77,7 @@ REQUIRED_VALUES = {
 }
 INTEGER_COLUMNS = frozenset({
     "repeat", "sweep_value", "epoch", "steps", "examples", "step", "position", "parameters", "pipeline_examples",
-    "pipeline_batches", "full_steps",
+    "pipeline_batches", "full_steps", "minor_faults",
 })
 TEXT_COLUMNS = frozenset({
     "strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch", "destroyed_at", "probe_error", "batch_shape",
@@ -108,7 +108,8 @@ LOGS = "logs"
 WRITTEN_FILES = (*STUDY_FILES, SUMMARY, *PLOTS, *SWEEP_PLOTS, *SCALE_SWEEP_PLOTS)
 
 # What the child reports per epoch that goes into results.csv as it is.
-EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy", *BOUNDARY_COLUMNS)
+EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", "examples", "loss", "accuracy", *BOUNDARY_COLUMNS,
+                "minor_faults")
 # What the child reports at the end that goes into trials.csv.
 TRIAL_FIELDS = (
     "parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",

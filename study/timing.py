@@ -16,6 +16,7 @@ against the step's end time the callback takes anyway, so a step costs one compa
 from __future__ import annotations
 
 import dataclasses
+import resource
 import time
 
 import keras
@@ -31,6 +32,7 @@ class EpochRecord:
     before_first_step_cpu_seconds: float  # process CPU over that wait: near 0 when the process sat idle
     after_last_step_seconds: float  # last step end -> epoch end (end-of-data detection, iterator teardown)
     after_last_step_cpu_seconds: float
+    minor_faults: int  # the process' minor page faults over the epoch: memory faulted in again (benchmarks/page_faults.py)
     steps: int  # counted by the callback
     examples: int  # counted by the model's ExampleCount metric: what was actually fed
     loss: float
@@ -39,6 +41,12 @@ class EpochRecord:
 
 
 PROGRESS_INTERVAL_SECONDS = 0.5
+
+
+def _minor_faults() -> int:
+    """The process' minor page faults so far (all its threads): a step whose freed memory glibc handed back to the
+    kernel faults it in again, at a cost of several percent of the step (reports/benchmarks/page_faults.txt)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -71,6 +79,7 @@ class EpochTimer(keras.callbacks.Callback):
         if self._on_progress is not None:  # before the clocks start: the report is not the epoch's cost
             self._on_progress(epoch=self._epoch_number, steps=0, steps_in_epoch=self._steps_in_epoch(), epoch_seconds=0.0)
         self._started_at = time.time()
+        self._faults_start = _minor_faults()
         self._cpu_start = time.process_time()
         self._wall_start = time.perf_counter()
         if self._on_progress is not None:
@@ -91,6 +100,7 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         wall_end, cpu_end = time.perf_counter(), time.process_time()
+        faults = _minor_faults() - self._faults_start
         self.last_epoch_end = (wall_end, cpu_end)  # where fit's teardown starts (see trial.py)
         epoch_seconds = wall_end - self._wall_start
         stepped = bool(self._step_seconds)
@@ -106,6 +116,7 @@ class EpochTimer(keras.callbacks.Callback):
                 before_first_step_cpu_seconds=(self._first_step_cpu - self._cpu_start) if stepped else cpu_seconds,
                 after_last_step_seconds=(wall_end - self._step_end) if stepped else 0.0,
                 after_last_step_cpu_seconds=(cpu_end - self._step_end_cpu) if stepped else 0.0,
+                minor_faults=faults,
                 steps=len(self._step_seconds),
                 examples=int(round(float(logs.get("examples", 0)))),
                 loss=float(logs.get("loss", float("nan"))),

@@ -68,7 +68,7 @@ def test_a_cut_last_line_is_named_left_out_and_rerun_by_resume(tmp_path, capsys)
 @pytest.mark.parametrize(
     "damage, reason",
     [
-        (lambda fields: fields[:9], "9 fields, not 20"),
+        (lambda fields: fields[:9], "9 fields, not 21"),
         (lambda fields: fields[:7] + ["12.x"] + fields[8:], "epoch_seconds '12.x' is not a number"),
         (lambda fields: fields[:7] + ["0"] + fields[8:], "epoch_seconds '0' is not positive"),
         (lambda fields: fields[:4] + [""] + fields[5:], "no epoch"),

@@ -204,3 +204,14 @@ def test_without_a_costly_diagnostic_the_unknown_size_is_not_blamed():
         result = analysis.analyse(results, shaped, "arrays", steps=steps, boundary=probes, full=FULL)
         tfdata = next(f for f in result.findings if f.strategy == "tfdata")
         assert tfdata.batch_shape == "?x80" and tfdata.causes == (analysis.SHARING_CPU,)
+
+
+def test_page_faults_per_step_are_the_median_of_the_steady_epochs_and_unknown_before_they_were_recorded():
+    results, steps, trials, probes = synthetic()
+    # Each steady epoch (epoch 2) of tfdata faults 100 x its block per step; the warm-up epochs fault far more.
+    results["minor_faults"] = np.where(results["epoch"] == 1, 10**6, STEPS * 100 * results["repeat"])
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    tfdata = next(f for f in result.findings if f.strategy == "tfdata")
+    assert tfdata.page_faults_per_step == pytest.approx(250.0)  # median of 100, 200, 300, 400
+    older = analysis.analyse(results.drop(columns="minor_faults"), trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    assert all(math.isnan(f.page_faults_per_step) for f in older.findings)

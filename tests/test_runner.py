@@ -60,6 +60,15 @@ def test_steps_and_trials_are_recorded(study):
     assert (strategies["pipeline_examples"] > 0).all() and (strategies["pipeline_first_batch_seconds"] > 0).all()
 
 
+def test_every_epoch_records_the_processes_page_faults(study):
+    out, _ = study
+    results = pd.read_csv(out / "results.csv")
+    faults = results["minor_faults"]
+    assert faults.notna().all() and (faults >= 0).all() and (faults == faults.round()).all()
+    assert (faults > 0).any()  # a training process faults pages in; all zero would be a counter never read
+    assert "page faults per step" in (out / "summary.md").read_text()
+
+
 def test_epoch_boundaries_are_recorded_with_their_cpu_time_and_fit_teardown(study):
     out, _ = study
     results = pd.read_csv(out / "results.csv")

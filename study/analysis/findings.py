@@ -47,6 +47,7 @@ class Finding:
     pipeline_cpu_ms_per_batch: float = math.nan  # the pipeline alone: its own CPU work per batch (median of trials)
     extra_cpu_ms_per_step: float = math.nan  # CPU per training step above the limit's, in the same blocks (median)
     batch_shape: str = ""  # the input shape its training step was traced for ("?x80": any batch size)
+    page_faults_per_step: float = math.nan  # minor page faults per step of its steady epochs (median), nan: not recorded
 
     @property
     def unknown_batch_size(self) -> bool:
@@ -125,6 +126,16 @@ def _extra_cpu_ms(strategy, rows, context: Context) -> float:
     return float(difference.median() * 1000) if len(difference) else math.nan
 
 
+def _page_faults_per_step(rows: pd.DataFrame) -> float:
+    """Minor page faults per training step over its steady epochs, boundaries included (median of epochs; nan in a
+    study from before they were recorded): memory the process had handed back to the kernel and faulted in again,
+    which costs steps several percent (reports/benchmarks/page_faults.txt)."""
+    if "minor_faults" not in rows.columns:
+        return math.nan
+    per_step = (pd.to_numeric(rows["minor_faults"], errors="coerce") / rows["steps"].astype(float)).dropna()
+    return float(per_step.median()) if len(per_step) else math.nan
+
+
 def _batch_shape(strategy_trials: pd.DataFrame) -> str:
     """The shape its trials' steps were traced for (the most common; "" before it was recorded)."""
     if "batch_shape" not in strategy_trials.columns:
@@ -172,4 +183,5 @@ def finding(strategy, value, rows, context: Context) -> Finding:
         pipeline_cpu_ms_per_batch=_pipeline_cpu_ms(strategy_trials),
         extra_cpu_ms_per_step=_extra_cpu_ms(strategy, rows, context),
         batch_shape=batch_shape,
+        page_faults_per_step=_page_faults_per_step(rows),
     )

@@ -58,7 +58,9 @@ def _full_size_section(study: analysis.Study, result: analysis.Analysis) -> list
              "that keeps one iterator, its own epochs' boundary. Ratios are paired within blocks like every verdict "
              "here. *CPU per step above the limit* is the process CPU per training step minus the limit's in the same "
              "block; *pipeline alone* is the strategy's pipeline drawn with no model; *step traced for* is the input "
-             "shape Keras traced the training step for (`?`: any batch size).", ""]
+             "shape Keras traced the training step for (`?`: any batch size); *page faults per step* are the process' minor "
+             "page faults per step of its steady epochs - memory glibc handed back to the kernel and the next step "
+             "faulted in again, which costs steps several percent (benchmarks/page_faults.py).", ""]
     lines += tables.full_epoch_table(result)
     probes = tables.probe_table(result) + tables.probe_errors(study)
     if probes:

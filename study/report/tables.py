@@ -31,12 +31,12 @@ def full_epoch_table(result: analysis.Analysis) -> list[str]:
     base = result.baseline
     columns = ["strategy", "projected epoch s [95% CI]", "in steps s", "boundary s", "boundary measured as",
                f"vs {base} (projected)", f"per step vs {base}", "per step vs limit", "CPU per step above the limit ms",
-               "pipeline alone: CPU per batch ms", "step traced for", "why slower than the limit"]
+               "pipeline alone: CPU per batch ms", "step traced for", "page faults per step", "why slower than the limit"]
     return _markdown(columns, [
         [_name(f, value), _interval(f.projected_seconds), fmt(f.projected_steps_seconds), fmt(f.full_boundary.seconds, 2),
          f.full_boundary.source, ratio_cell(f.projected_vs_baseline), ratio_cell(f.steps_vs_baseline),
          ratio_cell(f.steps_vs_limit), fmt(f.extra_cpu_ms_per_step, 1), fmt(f.pipeline_cpu_ms_per_batch, 2),
-         f.batch_shape or "-", f.regime]
+         f.batch_shape or "-", fmt(f.page_faults_per_step, 0), f.regime]
         for value, f in _each_finding(result)
     ])
 
