@@ -24,9 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-from scipy import stats
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 CHILD = """
 import json, sys, time
@@ -52,10 +51,10 @@ def one(lean: bool) -> dict:
 
 
 def ratio_interval(new: list[float], old: list[float]) -> str:
-    logs = [math.log(a / b) for a, b in zip(new, old)]
-    mean, sd = statistics.mean(logs), statistics.stdev(logs)
-    half = stats.t.ppf(0.975, len(logs) - 1) * sd / math.sqrt(len(logs))
-    return f"{math.exp(mean):.3f} [{math.exp(mean - half):.3f}, {math.exp(mean + half):.3f}]"
+    from study import stats
+
+    interval = stats.log_ratio_interval([math.log(a / b) for a, b in zip(new, old)])  # a fixed design's t interval
+    return f"{math.exp(interval.estimate):.3f} [{math.exp(interval.low):.3f}, {math.exp(interval.high):.3f}]"
 
 
 def main() -> None:

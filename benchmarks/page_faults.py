@@ -125,12 +125,11 @@ def alternating() -> None:
 
 
 def _ratio(new: list, old: list) -> str:
-    from scipy import stats
+    from study import stats
 
-    logs = [math.log(a / b) for a, b in zip(new, old)]
-    mean, sd = statistics.mean(logs), statistics.stdev(logs)
-    half = stats.t.ppf(0.975, len(logs) - 1) * sd / math.sqrt(len(logs))
-    return f"{math.exp(mean):.3f} [{math.exp(mean - half):.3f}, {math.exp(mean + half):.3f}] (95% t interval, {len(logs)} pairs)"
+    interval = stats.log_ratio_interval([math.log(a / b) for a, b in zip(new, old)])  # a fixed design's t interval
+    return (f"{math.exp(interval.estimate):.3f} [{math.exp(interval.low):.3f}, {math.exp(interval.high):.3f}] "
+            f"(95% t interval, {len(new)} pairs)")
 
 
 def fresh(feed: str) -> None:
