@@ -17,6 +17,7 @@ from inputs.generator import GeneratorStrategy
 from inputs.generator_online import GeneratorOnlineStrategy
 from inputs.grain_text import GrainProcessesStrategy, GrainThreadsStrategy
 from inputs.pydataset import PyDatasetStrategy
+from inputs.pydataset_restored_malloc import PyDatasetRestoredMallocStrategy
 from inputs.tfdata import TfDataStrategy
 from inputs.tfdata_autotune_off import TfDataAutotuneOffStrategy
 from inputs.tfdata_gather import TfDataGatherStrategy
@@ -37,6 +38,7 @@ BUILT_IN = {
         GeneratorOnlineStrategy(),
         TfDataOnlineStrategy(),
         PyDatasetStrategy(),
+        PyDatasetRestoredMallocStrategy(),
         TfRecordStrategy(),
         TfDataServiceStrategy(),
         GrainProcessesStrategy(),

@@ -7,6 +7,14 @@ import resource
 import time
 
 
+def fit(model, arguments: dict, callbacks: list, **settings):
+    """model.fit on a strategy's arguments with the trial's own callbacks first, then the strategy's (a strategy may
+    bring callbacks of its own in its arguments: inputs/pydataset_restored_malloc.py)."""
+    own = dict(arguments)
+    theirs = own.pop("callbacks", [])
+    return model.fit(**own, callbacks=[*callbacks, *theirs], **settings)
+
+
 def measure_pipeline(strategy, prepared, options) -> dict:
     """One epoch of the strategy's batches with no model: the input pipeline's own capacity.
 
@@ -69,7 +77,7 @@ def measure_diagnostic(model, strategy, prepared, options) -> dict:
     figures = {"diagnostic": label}
     for prefix, arguments in (("diagnostic", changed), ("diagnostic_reference", strategy.fit_arguments(prepared, options))):
         clock = StepClock()
-        model.fit(**arguments, epochs=1, verbose=0, callbacks=[clock])
+        fit(model, arguments, [clock], epochs=1, verbose=0)
         figures.update(clock.figures(prefix))
     return {**figures, "diagnostic_seconds": time.perf_counter() - started}
 
