@@ -47,7 +47,7 @@ TRIAL_COLUMNS = [
     "cpu_user_seconds", "cpu_system_seconds", "peak_rss_mb", "parameters", "val_loss", "val_accuracy",
     "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds",
     "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches", "new_iterator_each_epoch", "probe_error",
-    *DIAGNOSTIC_COLUMNS,
+    *DIAGNOSTIC_COLUMNS, "mmap_threshold_fixed",
 ]
 # A boundary at the full epoch's age - where fit destroys the used iterator (each epoch boundary, or the end of fit
 # for a strategy that keeps one) - the used iterator's age when destroyed and what destroying it took (wall,
@@ -81,7 +81,7 @@ INTEGER_COLUMNS = frozenset({
 })
 TEXT_COLUMNS = frozenset({
     "strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch", "destroyed_at", "probe_error", "batch_shape",
-    "diagnostic",
+    "diagnostic", "mmap_threshold_fixed",
 })
 POSITIVE_COLUMNS = frozenset({"epoch_seconds", "repeat", "epoch", "steps", "examples", "step"})  # > 0 when present
 
@@ -114,7 +114,7 @@ EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", 
 TRIAL_FIELDS = (
     "parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
     "fit_teardown_seconds", "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches",
-    "new_iterator_each_epoch", "probe_error", *DIAGNOSTIC_COLUMNS,
+    "new_iterator_each_epoch", "probe_error", *DIAGNOSTIC_COLUMNS, "mmap_threshold_fixed",
 )
 
 # A trial's status in trials.csv: finished, failed (an error, a signal, a dead service), or ended by its time-out.

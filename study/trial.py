@@ -79,7 +79,7 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     block's end. `sweep_value`: the trial's value of a swept setting (None: no sweep), which names its probe's
     `boundary` event with its strategy, as a block's process names each of its trials' (study/holders.py)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from inputs import registry
+    from inputs import malloc_threshold, registry
     from models import build_model
     from study import boundary_probe
     from study.trial_measurements import measure_diagnostic, measure_pipeline, own_usage, traced_batch_shape, usage_since
@@ -91,6 +91,9 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     model = build_model(config.model, seed=config.seed, sequence_length=prepared.sequence_length)
     fit_arguments = strategy.fit_arguments(prepared, options)
     last_steps, teardown = _fit_timed(model, fit_arguments, config.epochs, channel)
+    # Right after training, before anything else builds a dataset: whether its fit left malloc's mmap threshold fixed
+    # low, as tf.data's from_generator does (inputs/malloc_threshold.py) - the cause of its page faults if so.
+    mmap_threshold_fixed = malloc_threshold.threshold_fixed_low()
     batch_shape = traced_batch_shape(model)
     validation = model.evaluate(*validation_sample(prepared), batch_size=EVALUATION_BATCH_SIZE, verbose=0, return_dict=True)
     # After the evaluation: the diagnostic trains the model on, and validation checks the study's training only.
@@ -113,6 +116,7 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
         holding_seconds=holding_seconds,
         probe_error=probe_error,
         batch_shape=batch_shape,
+        mmap_threshold_fixed=mmap_threshold_fixed,
         **diagnostic,
         **teardown,
         **pipeline,
@@ -132,6 +136,7 @@ def _fit_timed(model, fit_arguments: dict, epochs: int, channel) -> tuple[list, 
     """model.fit with the epoch timer, each epoch and the throttled progress reported as they come; returns the
     last epoch's step times and fit's teardown."""
     from study.timing import EpochTimer
+    from study.trial_measurements import fit
 
     last_steps = []
 
@@ -140,7 +145,7 @@ def _fit_timed(model, fit_arguments: dict, epochs: int, channel) -> tuple[list, 
         emit(channel, "epoch", **dataclasses.asdict(record))
 
     timer = EpochTimer(on_record, on_progress=lambda **where: emit(channel, "progress", **where))
-    model.fit(**fit_arguments, epochs=epochs, verbose=0, callbacks=[timer])
+    fit(model, fit_arguments, [timer], epochs=epochs, verbose=0)
     # fit's teardown: from the last epoch's end until fit returns, which includes destroying the input iterator
     # that fit kept (for one-iterator strategies the only boundary wait they pay; outside every epoch).
     last_wall, last_cpu = timer.last_epoch_end

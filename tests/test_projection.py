@@ -215,3 +215,56 @@ def test_page_faults_per_step_are_the_median_of_the_steady_epochs_and_unknown_be
     assert tfdata.page_faults_per_step == pytest.approx(250.0)  # median of 100, 200, 300, 400
     older = analysis.analyse(results.drop(columns="minor_faults"), trials, "arrays", steps=steps, boundary=probes, full=FULL)
     assert all(math.isnan(f.page_faults_per_step) for f in older.findings)
+
+
+def with_faults(results, trials, faults_per_step: dict, threshold_fixed: dict):
+    """Each strategy's steady epochs faulting `faults_per_step` pages per step, and whether its trials recorded that
+    their fit left malloc's mmap threshold fixed low."""
+    results = results.assign(minor_faults=results["strategy"].map(faults_per_step) * results["steps"])
+    return results, trials.assign(mmap_threshold_fixed=trials["strategy"].map(threshold_fixed))
+
+
+FAULTS = {"arrays": 100, "tfdata-gather": 4000, "tfdata": 10_000, "slow-pipeline": 10_000, "compute-bound": 4000}
+
+
+def test_steps_slower_than_the_limits_that_fault_far_more_pages_are_slowed_by_memory_faulted_in_again():
+    results, steps, trials, probes = synthetic()
+    results, trials = with_faults(results, trials, FAULTS, {name: name == "tfdata" for name in FAULTS})
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    findings = {f.strategy: f for f in result.findings}
+    # tfdata steps 10% slower than the limit with 2.5 times its faults per step: that, not sharing the CPU.
+    assert findings["tfdata"].causes == (analysis.REFAULTS,) and findings["tfdata"].mmap_threshold_fixed is True
+    assert findings["tfdata-gather"].mmap_threshold_fixed is False
+    # Not slower, or input-bound: faults alone never make a cause.
+    assert findings["tfdata-gather"].causes == (analysis.AT_LIMIT,)
+    assert findings["slow-pipeline"].causes == (analysis.INPUT_BOUND,)
+    # As many faults as the limit's: the slower steps are put down to sharing the CPU, as before.
+    results, trials = with_faults(*synthetic()[::2], {**FAULTS, "tfdata": 5000}, {})
+    same = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    assert next(f for f in same.findings if f.strategy == "tfdata").causes == (analysis.SHARING_CPU,)
+
+
+def test_a_study_from_before_the_threshold_was_recorded_knows_nothing_of_it():
+    results, steps, trials, probes = synthetic()
+    result = analysis.analyse(results, trials.drop(columns="mmap_threshold_fixed"), "arrays", steps=steps, boundary=probes, full=FULL)
+    assert all(f.mmap_threshold_fixed is None for f in result.findings)
+
+
+def test_the_why_line_and_the_fix_for_a_feed_whose_fit_fixed_mallocs_threshold():
+    from study.report import answer, why
+
+    results, steps, trials, probes = synthetic()
+    results, trials = with_faults(results, trials, FAULTS, {name: name == "tfdata" for name in FAULTS})
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    line = next(text for text in why.why_lines(result.at(None)) if text.startswith("- `tfdata`"))
+    assert "slowed by memory faulted in again every step" in line and "10,000 pages" in line and "4,000" in line
+    assert "`from_generator`" in line and "128 KiB" in line
+    usage = "\n".join(answer.usage_lines(result))
+    assert "How to set malloc's mmap threshold back" in usage and "`tfdata`" in usage
+    assert 'mallopt(-3, 32 * 1024 * 1024)' in usage and "callbacks=[MmapThresholdRestored()]" in usage
+    # Where no fit fixed the threshold, the line says what was measured and shows no callback.
+    results, trials = with_faults(*synthetic()[::2], FAULTS, {})
+    plain = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    line = next(text for text in why.why_lines(plain.at(None)) if text.startswith("- `tfdata`"))
+    assert "slowed by memory faulted in again" in line and "from_generator" not in line
+    assert "How to set malloc's" not in "\n".join(answer.usage_lines(plain))

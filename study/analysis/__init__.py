@@ -19,7 +19,7 @@ The entry points are here; the report imports the modules whose tables it draws.
 """
 
 from study.analysis.causes import (  # noqa: F401
-    AT_LIMIT, INPUT_BOUND, SHARING_CPU, UNDECIDED_STEPS, UNKNOWN_BATCH, WAITS_AT_BOUNDARY,
+    AT_LIMIT, INPUT_BOUND, REFAULTS, SHARING_CPU, UNDECIDED_STEPS, UNKNOWN_BATCH, WAITS_AT_BOUNDARY,
 )
 from study.analysis.files import Study, load  # noqa: F401
 from study.analysis.findings import Finding  # noqa: F401

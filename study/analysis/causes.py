@@ -19,6 +19,10 @@ UNDECIDED_STEPS = "steps not yet told from the limit's"  # its per-step verdict 
 # Its step is traced for batches of unknown size, and the limit's diagnostic (the limit's own batches, their size
 # made unknown: inputs/compute_bound.py) steps decidedly slower than the limit in the same blocks.
 UNKNOWN_BATCH = "slowed by batches of unknown size"
+# Its process faults its memory in again at every step: its steady steps fault at least REFAULT_FACTOR times the
+# limit's pages (tf.data's from_generator fixes malloc's mmap threshold low: inputs/malloc_threshold.py).
+REFAULTS = "slowed by memory faulted in again every step"
+REFAULT_FACTOR = 1.5
 BOUNDARY_SHARE = 0.02  # a full-size boundary over this share of the projected epoch (and over 1 s) is a cause
 DIAGNOSTIC_COLUMNS = ["diagnostic", "diagnostic_step_seconds", "diagnostic_reference_step_seconds",
                       "diagnostic_cpu_seconds_per_step", "diagnostic_reference_cpu_seconds_per_step"]
@@ -62,12 +66,18 @@ def diagnostic(limit_trials: pd.DataFrame, blocks, statistics) -> Diagnostic | N
     )
 
 
+def refaults(faults_per_step: float, limit_faults_per_step: float) -> bool:
+    """Its steady steps fault at least REFAULT_FACTOR times the limit's pages (False when either is unknown)."""
+    return not (math.isnan(faults_per_step) or math.isnan(limit_faults_per_step)) and (
+        faults_per_step >= REFAULT_FACTOR * max(limit_faults_per_step, 1.0))
+
+
 def causes(strategy, pipeline_rate, model_rate, steps_vs_limit, boundary, projected_seconds,
-           unknown_batch_size=False, diagnostic=None) -> tuple:
+           unknown_batch_size=False, diagnostic=None, faults_per_step=math.nan, limit_faults_per_step=math.nan) -> tuple:
     """Why a strategy's full-size epoch is longer than the limit's, each cause backed by a measurement of the
     same study: the pipeline alone against the model's rate, the shape its step was traced for with the limit's
-    diagnostic (the same batches of unknown size, paired blocks), its steps against the limit's, its boundary
-    at full age against its projected epoch."""
+    diagnostic (the same batches of unknown size, paired blocks), its page faults per step against the limit's, its
+    steps against the limit's, its boundary at full age against its projected epoch."""
     if strategy == COMPUTE_BOUND:
         return (AT_LIMIT,)
     found = []
@@ -75,10 +85,14 @@ def causes(strategy, pipeline_rate, model_rate, steps_vs_limit, boundary, projec
         found.append(INPUT_BOUND)
     elif steps_vs_limit is not None and steps_vs_limit.verdict in (stats.EQUIVALENT, stats.FASTER):
         pass  # its own steps are decidedly as fast as the limit's: nothing slows them
+    elif steps_vs_limit is not None and steps_vs_limit.verdict == stats.SLOWER:
+        if unknown_batch_size and diagnostic is not None and diagnostic.slows_steps:
+            found.append(UNKNOWN_BATCH)
+        if refaults(faults_per_step, limit_faults_per_step):
+            found.append(REFAULTS)
+        found = found or [SHARING_CPU]  # slower, its pipeline fast enough, and neither measured cause above
     elif unknown_batch_size and diagnostic is not None and diagnostic.slows_steps:
         found.append(UNKNOWN_BATCH)
-    elif steps_vs_limit is not None and steps_vs_limit.verdict == stats.SLOWER:
-        found.append(SHARING_CPU)
     elif steps_vs_limit is None or steps_vs_limit.verdict == stats.UNDECIDED:
         found.append(UNDECIDED_STEPS)
     if boundary is not None and boundary.seconds > max(1.0, BOUNDARY_SHARE * projected_seconds):

@@ -48,6 +48,9 @@ class Finding:
     extra_cpu_ms_per_step: float = math.nan  # CPU per training step above the limit's, in the same blocks (median)
     batch_shape: str = ""  # the input shape its training step was traced for ("?x80": any batch size)
     page_faults_per_step: float = math.nan  # minor page faults per step of its steady epochs (median), nan: not recorded
+    # Its fit left malloc's mmap threshold fixed low (as tf.data's from_generator does: inputs/malloc_threshold.py) in
+    # any of its trials; None: not recorded.
+    mmap_threshold_fixed: bool | None = None
 
     @property
     def unknown_batch_size(self) -> bool:
@@ -136,6 +139,15 @@ def _page_faults_per_step(rows: pd.DataFrame) -> float:
     return float(per_step.median()) if len(per_step) else math.nan
 
 
+def _mmap_threshold_fixed(strategy_trials: pd.DataFrame) -> bool | None:
+    """Whether any of its trials' fits left malloc's mmap threshold fixed low (None before it was recorded)."""
+    if "mmap_threshold_fixed" not in strategy_trials.columns:
+        return None
+    seen = strategy_trials["mmap_threshold_fixed"].dropna().astype(str).str.lower()
+    seen = seen[seen.isin(["true", "false"])]
+    return bool((seen == "true").any()) if len(seen) else None
+
+
 def _batch_shape(strategy_trials: pd.DataFrame) -> str:
     """The shape its trials' steps were traced for (the most common; "" before it was recorded)."""
     if "batch_shape" not in strategy_trials.columns:
@@ -155,8 +167,10 @@ def finding(strategy, value, rows, context: Context) -> Finding:
     projected = bootstrap.median_interval(table["projected_seconds"], seed=context.seed)
     steps_vs_limit = compare(COMPUTE_BOUND, "steady_step_seconds")
     batch_shape = _batch_shape(strategy_trials)
+    faults = _page_faults_per_step(rows)
+    limit_faults = _page_faults_per_step(context.at_value[context.at_value["strategy"] == COMPUTE_BOUND])
     causes = why.causes(strategy, pipeline_rate, context.model_rate, steps_vs_limit, full_boundary, projected.estimate,
-                        why.is_unknown_batch_size(batch_shape), context.diagnostic)
+                        why.is_unknown_batch_size(batch_shape), context.diagnostic, faults, limit_faults)
     return Finding(
         strategy=strategy,
         sweep_value=value,
@@ -183,5 +197,6 @@ def finding(strategy, value, rows, context: Context) -> Finding:
         pipeline_cpu_ms_per_batch=_pipeline_cpu_ms(strategy_trials),
         extra_cpu_ms_per_step=_extra_cpu_ms(strategy, rows, context),
         batch_shape=batch_shape,
-        page_faults_per_step=_page_faults_per_step(rows),
+        page_faults_per_step=faults,
+        mmap_threshold_fixed=_mmap_threshold_fixed(strategy_trials),
     )

@@ -11,7 +11,7 @@ from inputs.base import steps_per_epoch
 from study import analysis, projection, schema, stats
 from study.config import StudyConfig
 from study.report import words
-from study.report.why import STALL_CAUSE, why_lines
+from study.report.why import STALL_CAUSE, restoring_strategy, slowed_by_fixed_threshold, why_lines
 from study.schema import COMPUTE_BOUND
 
 ANSWERING_PLOT = Path(schema.PLOTS[0]).stem  # the first plot answers the question
@@ -178,4 +178,11 @@ def usage_lines(result: analysis.Analysis) -> list[str]:
         code = registry.get(recommended[0]).usage()
         if code and code not in "".join(lines):
             lines += ["", f"## How to feed `fit` like `{recommended[0]}`", "", "```python", code.rstrip(), "```"]
+    slowed = [f for value in result.sweep_values for f in slowed_by_fixed_threshold(result.at(value))]
+    restoring = restoring_strategy()
+    code = registry.get(restoring).usage() if slowed and restoring else ""
+    if code and code not in "".join(lines):
+        lines += ["", f"## How to set malloc's mmap threshold back after `from_generator` (as `{restoring}` does)", "",
+                  f"For {words.named({f.strategy: f for f in slowed}.values())}: the same callback in their `fit` call.", "",
+                  "```python", code.rstrip(), "```"]
     return lines

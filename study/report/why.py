@@ -21,7 +21,7 @@ def why_lines(findings, where: str = "", diagnostic=None, batch_size: int = 32) 
     for f in findings:
         if f.strategy == COMPUTE_BOUND or f.causes == (analysis.AT_LIMIT,):
             continue
-        lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause) for cause in f.causes) + ".")
+        lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause, findings) for cause in f.causes) + ".")
     at_limit = [f for f in findings if f.strategy != COMPUTE_BOUND and f.causes == (analysis.AT_LIMIT,)]
     if at_limit:
         lines.append(f"- At the limit (steps not slower than the compute-bound limit's, no boundary wait): {words.named(at_limit)}.")
@@ -46,7 +46,40 @@ def _diagnostic_line(diagnostic, findings, batch_size: int) -> str:
                "partial last batch is then dropped)." if diagnostic.slows_steps else ""))
 
 
-def _cause_words(f, cause: str) -> str:
+def restoring_strategy() -> str | None:
+    """The registered strategy that sets malloc's mmap threshold back after from_generator (its code is the fix)."""
+    from inputs import registry
+
+    return next((name for name, strategy in registry.strategies().items() if strategy.restores_mmap_threshold), None)
+
+
+def slowed_by_fixed_threshold(findings) -> list:
+    """The findings slowed by memory faulted in again whose fits left malloc's mmap threshold fixed low."""
+    return [f for f in findings if analysis.REFAULTS in f.causes and f.mmap_threshold_fixed]
+
+
+def _refaults_words(f, findings) -> str:
+    """Its steps slower than the limit's while it faults far more pages per step; why, when its trials recorded that
+    its fit left malloc's mmap threshold fixed low; and what the fix measured in this study, if it ran."""
+    limit = next((other for other in findings if other.strategy == COMPUTE_BOUND), None)
+    limit_faults = words.fmt(limit.page_faults_per_step, 0) if limit is not None else "-"
+    said = (f"slowed by memory faulted in again every step: its steps take {words.signed_percent(f.steps_vs_limit.ratio)} longer "
+            f"than the limit's and fault {words.fmt(f.page_faults_per_step, 0)} pages each (the limit's: {limit_faults})")
+    if not f.mmap_threshold_fixed:
+        return said + "; a process that hands freed memory back to the kernel pays for it again at the next step"
+    restoring = restoring_strategy()
+    fixed = next((other for other in findings if other.strategy == restoring), None)
+    measured = ""
+    if fixed is not None and fixed.steps_vs_limit is not None:
+        measured = (f" - `{restoring}` does so in this study: {words.fmt(fixed.page_faults_per_step, 0)} faults per "
+                    f"step, steps {words.signed_percent(fixed.steps_vs_limit.ratio)} against the limit's ({fixed.steps_vs_limit.verdict})")
+    return (said + "; its fit left glibc malloc's mmap threshold fixed low - Keras feeds it through tf.data's "
+            "`from_generator`, which sets the threshold to 128 KiB, so every large tensor is mapped afresh and faulted in "
+            "each step (benchmarks/generator_malloc.py); set it back once fit has built the dataset, with the callback "
+            f"shown below{measured}")
+
+
+def _cause_words(f, cause: str, findings=()) -> str:
     steps = f.steps_vs_limit
     if cause == analysis.INPUT_BOUND:
         return (f"input-bound: its pipeline alone delivers {words.fmt(f.pipeline_examples_per_second, 0)} examples/s, less than "
@@ -69,6 +102,8 @@ def _cause_words(f, cause: str) -> str:
         return (f"its step is traced for batches of unknown size ({f.batch_shape}), which slows the limit's own steps "
                 f"(the diagnostic above), though its own steps are not yet told apart from the limit's and {pipeline}; "
                 "give its batches a static size")
+    if cause == analysis.REFAULTS:
+        return _refaults_words(f, findings)
     if cause == analysis.UNDECIDED_STEPS:
         return "its steps are not yet told apart from the limit's (more blocks would decide)"
     return cause
