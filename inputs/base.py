@@ -33,9 +33,10 @@ class FeedStrategy:
     needs_texts: bool = False  # True when the strategy tokenizes raw text itself (PreparedData.train_texts)
     needs_service: bool = False  # True when it needs a tf.data service dispatcher (FeedOptions.service_address)
     new_order_each_epoch: bool = True  # the one promise a strategy may declare it cannot keep
-    # True when its fit arguments set glibc malloc's mmap threshold back after tf.data's from_generator fixes it
-    # (inputs/malloc_threshold.py): the report then shows its code to every feed slowed that way.
-    restores_mmap_threshold: bool = False
+    # The strategy it feeds like, when its fit arguments add only a callback that sets glibc malloc's mmap threshold
+    # back after tf.data's from_generator fixes it (inputs/malloc_threshold.py): the study compares the two, and the
+    # report shows its code to every feed slowed that way. "": not such a strategy.
+    restores_mmap_threshold_of: str = ""
 
     def prepare(self, settings: DataSettings, cache_dir: str | None) -> None:
         """Makes, or checks and repairs, what the strategy reads besides the prepared data (files on disk),

@@ -15,7 +15,7 @@ class PyDatasetRestoredMallocStrategy(PyDatasetStrategy):
     name = "pydataset-restored-malloc"
     description = ("`pydataset`, with glibc malloc's mmap threshold set back after tf.data's from_generator fixes it "
                    "at 128 KiB (a Keras callback)")
-    restores_mmap_threshold = True
+    restores_mmap_threshold_of = PyDatasetStrategy.name
 
     def fit_arguments(self, data, options):
         return {**super().fit_arguments(data, options), "callbacks": [malloc_threshold.restored_callback()]}

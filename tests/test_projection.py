@@ -268,3 +268,22 @@ def test_the_why_line_and_the_fix_for_a_feed_whose_fit_fixed_mallocs_threshold()
     line = next(text for text in why.why_lines(plain.at(None)) if text.startswith("- `tfdata`"))
     assert "slowed by memory faulted in again" in line and "from_generator" not in line
     assert "How to set malloc's" not in "\n".join(answer.usage_lines(plain))
+
+
+def test_the_strategy_that_sets_the_threshold_back_is_compared_with_the_one_it_feeds_like():
+    from study.report import why
+
+    results, steps, trials, probes = synthetic()
+    names = {"tfdata": "pydataset", "tfdata-gather": "pydataset-restored-malloc"}  # registered names, planted steps
+    rename = lambda frame: frame.assign(strategy=frame["strategy"].replace(names))  # noqa: E731
+    results, steps, trials, probes = rename(results), rename(steps), rename(trials), rename(probes)
+    results, trials = with_faults(results, trials, {**FAULTS, "pydataset": 10_000, "pydataset-restored-malloc": 600},
+                                  {"pydataset": True})
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    findings = {f.strategy: f for f in result.findings}
+    against = findings["pydataset-restored-malloc"].steps_vs_unrestored
+    assert against.baseline == "pydataset" and against.verdict == "faster"  # planted: 10% faster steps
+    assert findings["pydataset"].steps_vs_unrestored is None
+    line = next(text for text in why.why_lines(result.at(None)) if text.startswith("- `pydataset`"))
+    assert "`pydataset-restored-malloc` does so in this study: 600 faults per step" in line
+    assert "against `pydataset`'s in the same blocks -" in line and "(faster)" in line

@@ -51,6 +51,9 @@ class Finding:
     # Its fit left malloc's mmap threshold fixed low (as tf.data's from_generator does: inputs/malloc_threshold.py) in
     # any of its trials; None: not recorded.
     mmap_threshold_fixed: bool | None = None
+    # A strategy that only sets malloc's threshold back (inputs/base.py restores_mmap_threshold_of): its steps against
+    # the strategy it feeds like, paired by block.
+    steps_vs_unrestored: stats.Comparison | None = None
 
     @property
     def unknown_batch_size(self) -> bool:
@@ -148,6 +151,17 @@ def _mmap_threshold_fixed(strategy_trials: pd.DataFrame) -> bool | None:
     return bool((seen == "true").any()) if len(seen) else None
 
 
+def _steps_vs_unrestored(strategy: str, compare) -> stats.Comparison | None:
+    """For a strategy that only sets malloc's mmap threshold back: its steps against the strategy it feeds like."""
+    from inputs import registry
+
+    try:
+        unrestored = registry.get(strategy).restores_mmap_threshold_of
+    except (KeyError, registry.PluginError):  # a strategy of an older study, or a plugin not loaded now
+        return None
+    return compare(unrestored, "steady_step_seconds") if unrestored else None
+
+
 def _batch_shape(strategy_trials: pd.DataFrame) -> str:
     """The shape its trials' steps were traced for (the most common; "" before it was recorded)."""
     if "batch_shape" not in strategy_trials.columns:
@@ -199,4 +213,5 @@ def finding(strategy, value, rows, context: Context) -> Finding:
         batch_shape=batch_shape,
         page_faults_per_step=faults,
         mmap_threshold_fixed=_mmap_threshold_fixed(strategy_trials),
+        steps_vs_unrestored=_steps_vs_unrestored(strategy, compare),
     )

@@ -50,7 +50,7 @@ def restoring_strategy() -> str | None:
     """The registered strategy that sets malloc's mmap threshold back after from_generator (its code is the fix)."""
     from inputs import registry
 
-    return next((name for name, strategy in registry.strategies().items() if strategy.restores_mmap_threshold), None)
+    return next((name for name, strategy in registry.strategies().items() if strategy.restores_mmap_threshold_of), None)
 
 
 def slowed_by_fixed_threshold(findings) -> list:
@@ -70,9 +70,11 @@ def _refaults_words(f, findings) -> str:
     restoring = restoring_strategy()
     fixed = next((other for other in findings if other.strategy == restoring), None)
     measured = ""
-    if fixed is not None and fixed.steps_vs_limit is not None:
-        measured = (f" - `{restoring}` does so in this study: {words.fmt(fixed.page_faults_per_step, 0)} faults per "
-                    f"step, steps {words.signed_percent(fixed.steps_vs_limit.ratio)} against the limit's ({fixed.steps_vs_limit.verdict})")
+    if fixed is not None and fixed.steps_vs_unrestored is not None:
+        against = fixed.steps_vs_unrestored
+        measured = (f" - `{restoring}` does so in this study: {words.fmt(fixed.page_faults_per_step, 0)} faults per step, "
+                    f"and its steps against `{against.baseline}`'s in the same blocks {words.signed_percent(against.ratio)} "
+                    f"({against.verdict})")
     return (said + "; its fit left glibc malloc's mmap threshold fixed low - Keras feeds it through tf.data's "
             "`from_generator`, which sets the threshold to 128 KiB, so every large tensor is mapped afresh and faulted in "
             "each step (benchmarks/generator_malloc.py); set it back once fit has built the dataset, with the callback "
