@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -53,8 +52,8 @@ def one(lean: bool) -> dict:
 def ratio_interval(new: list[float], old: list[float]) -> str:
     from study import stats
 
-    interval = stats.log_ratio_interval([math.log(a / b) for a, b in zip(new, old)])  # a fixed design's t interval
-    return f"{math.exp(interval.estimate):.3f} [{math.exp(interval.low):.3f}, {math.exp(interval.high):.3f}]"
+    ratio = stats.ratio_of_pairs(new, old)  # a fixed design's t interval
+    return f"{ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}]"
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import statistics
@@ -127,9 +126,8 @@ def alternating() -> None:
 def _ratio(new: list, old: list) -> str:
     from study import stats
 
-    interval = stats.log_ratio_interval([math.log(a / b) for a, b in zip(new, old)])  # a fixed design's t interval
-    return (f"{math.exp(interval.estimate):.3f} [{math.exp(interval.low):.3f}, {math.exp(interval.high):.3f}] "
-            f"(95% t interval, {len(new)} pairs)")
+    ratio = stats.ratio_of_pairs(new, old)  # a fixed design's t interval
+    return f"{ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}] (95% t interval, {len(new)} pairs)"
 
 
 def fresh(feed: str) -> None:

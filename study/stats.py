@@ -292,6 +292,13 @@ def log_ratio_interval(log_ratios, planned_blocks: int | None = None, confidence
     return Interval(mean, mean - half, mean + half)
 
 
+def ratio_of_pairs(new, old, confidence: float = CONFIDENCE) -> Interval:
+    """new / old over pairs, as a benchmark of a fixed number of paired rounds reports it: the geometric mean of
+    the pair ratios with the t interval of log_ratio_interval, taken back to the ratio scale."""
+    interval = log_ratio_interval([math.log(a / b) for a, b in zip(new, old)], confidence=confidence)
+    return Interval(math.exp(interval.estimate), math.exp(interval.low), math.exp(interval.high))
+
+
 # --- planning -------------------------------------------------------------------------------------------
 
 

@@ -419,3 +419,12 @@ def test_a_real_planted_effect_is_still_found_under_drift():
     comparison = stats.compare("tfdata", "arrays", _blocks(times, "tfdata", repeats), _blocks(times, "arrays", repeats))
     assert comparison.verdict == stats.SLOWER
     assert comparison.ratio.contains(1.2)
+
+
+def test_the_ratio_of_pairs_is_the_geometric_mean_with_the_t_interval_of_the_log_ratios():
+    new, old = [1.1, 0.9, 1.3, 1.0], [1.0, 1.0, 1.0, 1.25]
+    logs = [math.log(a / b) for a, b in zip(new, old)]
+    t = scipy_stats.t.ppf(0.975, len(logs) - 1) * np.std(logs, ddof=1) / math.sqrt(len(logs))
+    ratio = stats.ratio_of_pairs(new, old)
+    assert ratio.estimate == pytest.approx(math.exp(np.mean(logs)))
+    assert (ratio.low, ratio.high) == pytest.approx((math.exp(np.mean(logs) - t), math.exp(np.mean(logs) + t)))
