@@ -86,13 +86,6 @@ def one_fit(variant: str, limit: int, epochs: int) -> dict:
     return json.loads(next(line for line in output.splitlines() if line.startswith(RESULT))[len(RESULT):])
 
 
-def ratio(new: list[float], old: list[float]) -> str:
-    from study import stats
-
-    ratio = stats.ratio_of_pairs(new, old)  # a fixed design's t interval
-    return f"{ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}]"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -102,6 +95,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     variants = args.variants.split(",")
+    from study.stats import ratio_of_pairs_text as ratio  # a fixed design's t interval
+
     if args.rounds < 2 or args.epochs < 2 or "arrays" not in variants:
         parser.error("needs --rounds >= 2, --epochs >= 2 and arrays among the variants")
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores; {args.rounds} rounds of {len(variants)} variants, "

@@ -49,13 +49,6 @@ def one(lean: bool) -> dict:
     return figures
 
 
-def ratio_interval(new: list[float], old: list[float]) -> str:
-    from study import stats
-
-    ratio = stats.ratio_of_pairs(new, old)  # a fixed design's t interval
-    return f"{ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}]"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
@@ -68,13 +61,15 @@ def main() -> None:
             print(f"round {number + 1}: {design}: import {figures['import_seconds']:.2f} s, process "
                   f"{figures['process_seconds']:.2f} s, {figures['modules']} modules, pandas imported: "
                   f"{figures['pandas']}, matplotlib imported: {figures['matplotlib']}", flush=True)
+    from study import stats  # after the rounds: this process imports nothing heavy while it times its children
+
     print()
     for measure in ("import_seconds", "process_seconds"):
         full = [run[measure] for run in runs["full"]]
         lean = [run[measure] for run in runs["lean"]]
         print(f"{measure.replace('_', ' ')}: full median {statistics.median(full):.2f}, lean median "
               f"{statistics.median(lean):.2f}, saved median {statistics.median(f - l for f, l in zip(full, lean)):.2f} s; "
-              f"lean / full {ratio_interval(lean, full)} (95% t interval over {rounds} rounds)")
+              f"lean / full {stats.ratio_of_pairs_text(lean, full)} (95% t interval over {rounds} rounds)")
 
 
 if __name__ == "__main__":

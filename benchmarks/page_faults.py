@@ -126,8 +126,7 @@ def alternating() -> None:
 def _ratio(new: list, old: list) -> str:
     from study import stats
 
-    ratio = stats.ratio_of_pairs(new, old)  # a fixed design's t interval
-    return f"{ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}] (95% t interval, {len(new)} pairs)"
+    return f"{stats.ratio_of_pairs_text(new, old)} (95% t interval, {len(new)} pairs)"  # a fixed design's t interval
 
 
 def fresh(feed: str) -> None:

@@ -299,6 +299,12 @@ def ratio_of_pairs(new, old, confidence: float = CONFIDENCE) -> Interval:
     return Interval(math.exp(interval.estimate), math.exp(interval.low), math.exp(interval.high))
 
 
+def ratio_of_pairs_text(new, old) -> str:
+    """ratio_of_pairs as the benchmarks print it: "0.763 [0.698, 0.834]"."""
+    ratio = ratio_of_pairs(new, old)
+    return f"{ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}]"
+
+
 # --- planning -------------------------------------------------------------------------------------------
 
 
