@@ -203,15 +203,20 @@ def main(argv=None) -> int:
     except BaseException as error:  # noqa: BLE001 - every failure is reported to the runner as one line
         traceback.print_exc()
         emit(channel, "error", error=describe(error), **damage_of(error))
-        return 1
+        _end_now(1)  # a failed fit leaves its iterators (and their threads) half-way: never destroy them at exit
     if probed:
-        # Everything is reported: end now rather than destroy the probe's other iterators at interpreter exit,
-        # which may wait for their autotune threads too and keep a finished process alive - after the exit hooks
-        # a strategy or a library registered (their cleanup still runs).
-        atexit._run_exitfuncs()
-        sys.stderr.flush()
-        os._exit(0)
+        _end_now(0)
     return 0
+
+
+def _end_now(status: int) -> None:
+    """Everything is reported: end now rather than destroy tf.data's iterators at interpreter exit, which may
+    wait for their threads (autotune, a generator's) and keep a finished process alive - after the exit hooks a
+    strategy or a library registered (their cleanup still runs)."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ DEFAULT_TIMEOUT_FACTOR = 10
 DEFAULT_TIMEOUT_FLOOR_SECONDS = 300.0
 UNMEASURED_TIMEOUT_SECONDS = 3 * 3600.0
 _WATCH_SECONDS = 2.0  # how often a trial's tf.data service is looked at
+# A trial that reported its results or its error has this long to end on its own; then it is stopped, and what
+# it reported stands (a process may hang at exit, e.g. destroying a failed fit's tf.data iterators).
+REPORTED_EXIT_GRACE_SECONDS = 20.0
 
 
 def trial_time_limit(config: StudyConfig, finished_seconds: list, epochs_done: int, seconds_to_last_epoch: float):
@@ -107,6 +110,8 @@ class RunningTrial:
         self.lines: queue.Queue = queue.Queue() if lines is None else lines
         self.epochs, self.done, self.status, self.error, self.damaged_file = [], {}, schema.OK, "", ""
         self.ended = None  # the reaped process (its resource usage)
+        self.reported_at = None  # when it reported its results or its error
+        self.lingered = False  # it did not end within REPORTED_EXIT_GRACE_SECONDS of that, and was stopped
         self.interrupted = self.held = False
 
     def read_lines(self) -> None:
@@ -114,6 +119,11 @@ class RunningTrial:
 
     def stop(self, status: str, error: str) -> None:
         self.status, self.error = status, error
+        (self.ended,) = supervise.stop([self.process])
+
+    def stop_lingering(self) -> None:
+        """Ends a process that reported its outcome but did not exit; the outcome stands."""
+        self.lingered = True
         (self.ended,) = supervise.stop([self.process])
 
     def take(self, event: dict, on_epoch, on_progress, holding: bool) -> bool:
@@ -126,11 +136,12 @@ class RunningTrial:
             self.last_epoch_at = time.perf_counter()
             on_epoch(event)
         elif event["event"] == "done":
-            self.done = event
+            self.done, self.reported_at = event, time.perf_counter()
             self.held = holding and bool(event.get("holding_seconds"))
             return self.held
         elif event["event"] == "error":
             self.status, self.error, self.damaged_file = schema.FAILED, event["error"], event.get("damaged_file", "")
+            self.reported_at = time.perf_counter()
         return False
 
     def outcome(self, log_path: Path) -> TrialOutcome:
@@ -148,7 +159,7 @@ class RunningTrial:
     def _final_status(self, log_path: Path) -> tuple[str, str]:
         """The status and error, the way the process ended included (a signal, an exit status, no results)."""
         status, error, returncode = self.status, self.error, self.process.returncode
-        if status == schema.OK and returncode is not None and returncode != 0 and not self.interrupted:
+        if status == schema.OK and returncode is not None and returncode != 0 and not (self.interrupted or self.lingered):
             status = schema.FAILED
             if returncode < 0:
                 name = signal.Signals(-returncode).name
@@ -181,6 +192,11 @@ def follow(child: RunningTrial, config: StudyConfig, finished_seconds: list, wat
             line = child.lines.get(timeout=0.2)
         except queue.Empty:
             now = time.perf_counter()
+            if child.reported_at is not None:  # its outcome is in: only its exit is awaited
+                if now > child.reported_at + REPORTED_EXIT_GRACE_SECONDS:
+                    child.stop_lingering()
+                    return
+                continue
             limit, how = trial_time_limit(config, finished_seconds, len(child.epochs), child.last_epoch_at - child.started)
             if limit is not None and now > child.started + limit:
                 child.stop(schema.TIMEOUT, f"timed out after {limit:g} s ({how})")

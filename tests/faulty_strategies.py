@@ -33,6 +33,20 @@ class RaisesMidEpoch(_Faulty):
         raise RuntimeError("the data source broke on batch 4")
 
 
+class RaisesThenHangsAtExit(_Faulty):
+    """Raises on its fourth batch, and its process then never ends (an exit hook that sleeps for ever): what
+    it reported must stand, not a time-out."""
+
+    name, description = "raises-then-hangs-at-exit", "a generator that raises, in a process that hangs at exit"
+    failure = staticmethod(RaisesMidEpoch.failure)
+
+    def fit_arguments(self, data, options):
+        import atexit
+
+        atexit.register(lambda: time.sleep(3600))
+        return super().fit_arguments(data, options)
+
+
 class KilledMidEpoch(_Faulty):
     name, description = "killed-mid-epoch", "a trial process killed by SIGKILL (as the OOM killer would)"
 

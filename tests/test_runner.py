@@ -15,7 +15,8 @@ from study import schema
 from tests.conftest import PROJECT_ROOT, run_cli
 
 TINY = ["--model", "small", "--limit", "200", "--batch-size", "64"]
-PLUGINS = {"INPUT_STUDY_PLUGINS": "tests.faulty_strategies:RaisesMidEpoch,tests.faulty_strategies:KilledMidEpoch,tests.faulty_strategies:HangsMidEpoch"}
+PLUGINS = {"INPUT_STUDY_PLUGINS": ",".join(f"tests.faulty_strategies:{name}" for name in (
+    "RaisesMidEpoch", "RaisesThenHangsAtExit", "KilledMidEpoch", "HangsMidEpoch"))}
 PLOTS = schema.PLOTS
 # The four forms a verdict takes (study.report.words.comparison_sentence), each against `{baseline}`.
 VERDICT = (r"- {strategy} (is [0-9.]+ \(95% CI [0-9.]+-[0-9.]+\) times (faster|slower) than {baseline}"
@@ -139,14 +140,17 @@ def test_report_only_rebuilds_from_saved_results(study):
 def test_failing_strategies_are_recorded_and_the_others_go_on(tmp_path):
     out = tmp_path / "failing"
     result = run_cli(
-        "--strategies", "raises-mid-epoch,killed-mid-epoch,hangs-mid-epoch,arrays", "--repeats", "1", "--epochs", "2",
-        "--trial-timeout", "30", *TINY, "--out", str(out), env_extra=PLUGINS,
+        "--strategies", "raises-mid-epoch,raises-then-hangs-at-exit,killed-mid-epoch,hangs-mid-epoch,arrays",
+        "--repeats", "1", "--epochs", "2", "--trial-timeout", "30", *TINY, "--out", str(out), env_extra=PLUGINS,
     )
     assert result.returncode == 1, result.stderr[-2000:]
     trials = pd.read_csv(out / "trials.csv").set_index("strategy")
     assert trials.loc["arrays", "status"] == "ok" and trials.loc["compute-bound", "status"] == "ok"
     assert trials.loc["raises-mid-epoch", "status"] == "failed"
     assert "RuntimeError: the data source broke on batch 4" in trials.loc["raises-mid-epoch", "error"]
+    # reported, then stopped for hanging at exit (after study.trial_process.REPORTED_EXIT_GRACE_SECONDS): the error stands
+    assert trials.loc["raises-then-hangs-at-exit", "status"] == "failed"
+    assert "RuntimeError: the data source broke on batch 4" in trials.loc["raises-then-hangs-at-exit", "error"]
     assert trials.loc["killed-mid-epoch", "status"] == "failed" and "SIGKILL" in trials.loc["killed-mid-epoch", "error"]
     assert trials.loc["hangs-mid-epoch", "status"] == "timeout"
     results = pd.read_csv(out / "results.csv")
