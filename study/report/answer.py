@@ -95,16 +95,32 @@ def _recommendation(recommended, base: str, findings) -> str:
     name, against = recommended
     chosen = next(f for f in findings if f.strategy == name)
     epoch = chosen.projected_seconds
-    head = (f"**Use `{name}`**" if name != base else f"**Keep `{name}`** (no alternative is significantly faster at full size)")
-    head += f": projected steady epoch {words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]."
     decided = [c for c in against if c.verdict != stats.UNDECIDED]
     undecided = [c for c in against if c.verdict == stats.UNDECIDED]
+    if name != base:
+        head = f"**Use `{name}`**"
+    elif decided or not against:
+        head = f"**Keep `{name}`** (no alternative is significantly faster at full size)"
+    else:  # nothing told apart: no advice to keep or to change, only that and why
+        head = f"**Nothing is decided yet at full size**{_why_nothing_decided(undecided)}; `{name}`"
+    head += f": projected steady epoch {words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]."
     if decided:
         head += " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in sorted(
             decided, key=lambda c: -c.ratio.estimate)) + "."
     if undecided:
         head += f" Not yet told apart from it: {', '.join(f'`{c.strategy}`' for c in undecided)}."
     return head
+
+
+def _why_nothing_decided(undecided) -> str:
+    """After how many blocks, and - when the study stopped before its plan's first look at the verdicts (or
+    below the two blocks any interval needs) - why nothing could decide yet."""
+    ran = max(c.blocks for c in undecided)
+    first_look = max(stats.looks(undecided[0].planned_blocks, ran)[0], stats.MIN_BLOCKS)
+    if ran < first_look:
+        return (f" after {words.blocks(ran)} (the verdicts are first looked at after {first_look} blocks: a larger "
+                "--budget, or --repeats, runs more)")
+    return f" after {words.blocks(ran)}"
 
 
 def _per_step_sentence(findings, base: str) -> str:
