@@ -15,7 +15,8 @@ Each variant is a bare `model.fit` of the study's LSTM on the study's prepared d
 in a fresh process, one per variant and round, every round in a new seeded order: the first epoch left out, then the
 median step, CPU and minor page faults per step of the steady epochs. `+restored` variants set the threshold back
 (mallopt M_MMAP_THRESHOLD 32 MiB, glibc's own ceiling for its dynamic threshold) at the first step of every epoch,
-after TensorFlow's call. Printed: per variant the medians over rounds; the paired ratio (95% t interval over rounds)
+after TensorFlow's call; `+kept` variants also switch off glibc's trimming of a heap's freed top (M_TRIM_THRESHOLD
+1 GiB): does trimming cause the ~5,000 faults per step the limit and tf.data feeds show in some processes? Printed: per variant the medians over rounds; the paired ratio (95% t interval over rounds)
 of each `+restored` variant to its plain one, and of every variant to `arrays`.
 
     python benchmarks/generator_malloc.py --rounds 5
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULT = "@generator-malloc "
 RESTORED = "+restored"
+KEPT = "+kept"  # restored, and glibc's trimming of a heap's freed top switched off (M_TRIM_THRESHOLD 1 GiB)
 M_MMAP_THRESHOLD, KEEP_BELOW = -3, 32 * 1024 * 1024
 VARIANTS = ("arrays", "compute-bound", "tfdata", "tfdata+restored", "generator", "generator+restored",
             "pydataset", "pydataset+restored")
@@ -63,8 +65,10 @@ class Clock(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.steps, self.faults, self.cpu = [], resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
     def on_train_batch_begin(self, batch, logs=None):
-        if batch == 0 and variant.endswith("+restored"):  # after from_generator's mallopt, which runs as fit starts
+        if batch == 0 and variant.endswith(("+restored", "+kept")):  # after from_generator's mallopt, as fit starts
             libc.mallopt(-3, threshold)
+        if batch == 0 and variant.endswith("+kept"):  # and freed memory kept: no trimming of a heap's top
+            libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD 1 GiB
         self.started = time.perf_counter()
     def on_train_batch_end(self, batch, logs=None):
         self.steps.append(time.perf_counter() - self.started)
@@ -118,12 +122,13 @@ def main() -> None:
             line += (f"   step / arrays {ratio([r['step_ms'] for r in runs], [r['step_ms'] for r in seen['arrays']])}"
                      f"   CPU / arrays {ratio([r['cpu_ms'] for r in runs], [r['cpu_ms'] for r in seen['arrays']])}")
         print(line)
-    print("\nthreshold restored / as TensorFlow leaves it (95% t interval over rounds):")
+    print("\nthreshold restored (+restored; +kept: and no trimming) / as TensorFlow leaves it (95% t interval over rounds):")
     for variant in variants:
-        plain = variant.removesuffix(RESTORED)
-        if variant.endswith(RESTORED) and plain in seen:
+        suffix = next((end for end in (RESTORED, KEPT) if variant.endswith(end)), None)
+        plain = variant.removesuffix(suffix) if suffix else None
+        if plain in seen:
             mine, base = seen[variant], seen[plain]
-            print(f"  {plain:<12} step {ratio([r['step_ms'] for r in mine], [r['step_ms'] for r in base])}   "
+            print(f"  {variant:<22} step {ratio([r['step_ms'] for r in mine], [r['step_ms'] for r in base])}   "
                   f"CPU {ratio([r['cpu_ms'] for r in mine], [r['cpu_ms'] for r in base])}   "
                   f"faults {ratio([max(r['faults'], 1) for r in mine], [max(r['faults'], 1) for r in base])}")
 
