@@ -1,6 +1,7 @@
 """The report from saved files alone, on synthetic results with known answers (no training)."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -143,6 +144,10 @@ def test_an_idle_boundary_wait_is_named_and_kept_apart_from_step_speed(tmp_path)
     assert "For the epoch you train, measured in 4 blocks of full-size epochs:" in answer
     assert "**Use `tfdata-repeat`**: projected steady epoch 10.0 s" in answer
     assert "Epoch time it saves against each alternative: `tfdata` +67% [95% CI" in answer
+    # its 15 s teardown, once per fit, is not in the epoch: said beside the recommendation, with when it pays off
+    assert re.search(r"Once per fit, fit's teardown \(destroying its input iterator when fit ends\) takes a median 15\.0 s "
+                     r"\(its trials' median; left out of the epoch above\): against the 2\d\.\d s it saves per epoch on "
+                     r"`tfdata`, it pays off from the first epoch\.", answer), answer
     assert "Per training step, against `tfdata` (1 of 1 decided): as fast as `tfdata` (within ±3%): `tfdata-repeat`." in answer
     assert "**At the boundary of a full-size epoch**, fit waits: `tfdata` 20.0 s per epoch (its own full-size epochs)" in answer
     assert "destroying the used tf.data iterator waits" in answer
@@ -250,3 +255,24 @@ def test_undecided_states_the_interval_and_the_blocks_that_would_decide():
     sentence = comparison_sentence(comparison)
     assert "undecided: the interval spans 0.9" in sentence
     assert f"about {comparison.more_blocks_needed} more blocks would decide a difference of 3%" in sentence
+
+
+def test_a_recommendation_whose_teardown_waits_says_from_how_many_epochs_it_pays_off():
+    from types import SimpleNamespace
+
+    from study import projection
+    from study.report.answer import _teardown_caveat
+
+    def finding(strategy, projected, teardown_probes=0, waits=0, median=float("nan")):
+        full = projection.FullBoundary(projection.ONE_ITERATOR, 0.0, teardown_probes=teardown_probes,
+                                       teardown_waits=waits, teardown_seconds=(median, median + 0.3))
+        return SimpleNamespace(strategy=strategy, projected_seconds=stats.Interval(projected, projected - 1, projected + 1),
+                               full_boundary=full, boundary=SimpleNamespace(teardown_seconds=float("nan")))
+
+    chosen, arrays = finding("tfdata-repeat", 60.5, 4, 3, 22.7), finding("arrays", 66.4)
+    # 22.7 s once against 5.9 s per epoch: 3 epochs save 17.7 s, 4 save 23.6 s
+    assert _teardown_caveat(chosen, arrays) == (
+        " Once per fit, fit's teardown (destroying its input iterator when fit ends) takes a median 22.7 s (3 of 4 "
+        "probes waited; left out of the epoch above): against the 5.9 s it saves per epoch on `arrays`, it pays off in "
+        "a fit of 4 epochs or more.")
+    assert _teardown_caveat(finding("tfdata-repeat", 60.5, 4, 0, 0.2), arrays) == ""  # no wait: nothing to say

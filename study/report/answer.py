@@ -99,17 +99,40 @@ def _recommendation(recommended, base: str, findings) -> str:
     undecided = [c for c in against if c.verdict == stats.UNDECIDED]
     if name != base:
         head = f"**Use `{name}`**"
+        caveat = _teardown_caveat(chosen, next((f for f in findings if f.strategy == base), None))
     elif decided or not against:
         head = f"**Keep `{name}`** (no alternative is significantly faster at full size)"
     else:  # nothing told apart: no advice to keep or to change, only that and why
         head = f"**Nothing is decided yet at full size**{_why_nothing_decided(undecided)}; `{name}`"
     head += f": projected steady epoch {words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]."
+    if name != base:
+        head += caveat
     if decided:
         head += " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in sorted(
             decided, key=lambda c: -c.ratio.estimate)) + "."
     if undecided:
         head += f" Not yet told apart from it: {', '.join(f'`{c.strategy}`' for c in undecided)}."
     return head
+
+
+def _teardown_caveat(chosen, baseline) -> str:
+    """The per-epoch comparison leaves fit's teardown out (once per fit): when the recommended strategy's teardown
+    waits, how long, and from how many epochs on its saving per epoch pays for it."""
+    if chosen.full_boundary is not None and chosen.full_boundary.teardown_probes:
+        wait = chosen.full_boundary.teardown_seconds[0]
+        how = f"{chosen.full_boundary.teardown_waits} of {chosen.full_boundary.teardown_probes} probes waited"
+    else:
+        wait, how = chosen.boundary.teardown_seconds, "its trials' median"
+    if not wait > projection.WAIT_SECONDS:
+        return ""
+    text = (f" Once per fit, fit's teardown (destroying its input iterator when fit ends) takes a median "
+            f"{words.fmt(wait)} s ({how}; left out of the epoch above)")
+    saving = baseline.projected_seconds.estimate - chosen.projected_seconds.estimate if baseline is not None else math.nan
+    if saving > 0:
+        epochs = math.floor(wait / saving) + 1
+        when = "from the first epoch" if epochs == 1 else f"in a fit of {epochs} epochs or more"
+        text += f": against the {words.fmt(saving)} s it saves per epoch on `{baseline.strategy}`, it pays off {when}"
+    return text + "."
 
 
 def _why_nothing_decided(undecided) -> str:
