@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT))
 RESULT = "@generator-malloc "
 RESTORED = "+restored"
 KEPT = "+kept"  # restored, and glibc's trimming of a heap's freed top switched off (M_TRIM_THRESHOLD 1 GiB)
-M_MMAP_THRESHOLD, KEEP_BELOW = -3, 32 * 1024 * 1024
 VARIANTS = ("arrays", "compute-bound", "tfdata", "tfdata+restored", "generator", "generator+restored",
             "pydataset", "pydataset+restored")
 
@@ -49,11 +48,11 @@ import ctypes, json, os, resource, statistics, sys, time
 from processes.lean_import import import_tensorflow_and_keras
 import_tensorflow_and_keras()
 import keras
-from inputs import corpus, registry
+from inputs import corpus, malloc_threshold, registry
 from inputs.options import FeedOptions
 from models import build_model
 
-variant, limit, epochs, result, threshold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+variant, limit, epochs, result = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 strategy = registry.COMPUTE_BOUND if variant.startswith("compute-bound") else registry.get(variant.split("+")[0])
 data = corpus.prepare(corpus.DataSettings(seed=0), with_texts=strategy.needs_texts).limited(limit)
 model = build_model("lstm", seed=0)
@@ -66,7 +65,7 @@ class Clock(keras.callbacks.Callback):
         self.steps, self.faults, self.cpu = [], resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
     def on_train_batch_begin(self, batch, logs=None):
         if batch == 0 and variant.endswith(("+restored", "+kept")):  # after from_generator's mallopt, as fit starts
-            libc.mallopt(-3, threshold)
+            malloc_threshold.restore()  # 32 MiB, as pydataset-restored-malloc does
         if batch == 0 and variant.endswith("+kept"):  # and freed memory kept: no trimming of a heap's top
             libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD 1 GiB
         self.started = time.perf_counter()
@@ -85,7 +84,7 @@ print(result + json.dumps({key: statistics.mean(epoch[key] for epoch in steady) 
 
 def one_fit(variant: str, limit: int, epochs: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
-    output = subprocess.run([sys.executable, "-c", ONE_FIT, variant, str(limit), str(epochs), RESULT, str(KEEP_BELOW)],
+    output = subprocess.run([sys.executable, "-c", ONE_FIT, variant, str(limit), str(epochs), RESULT],
                             capture_output=True, text=True, env=env, check=True).stdout
     return json.loads(next(line for line in output.splitlines() if line.startswith(RESULT))[len(RESULT):])
 

@@ -5,6 +5,7 @@ CPU, the causes of its gap to the limit, and its boundary."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -73,6 +74,11 @@ class Context:
     statistics: dict
     projected: dict  # strategy -> (FullBoundary, its per-block projected epochs)
     diagnostic: why.Diagnostic | None = None  # the limit's, at this swept value
+
+    @functools.cached_property
+    def limit_faults_per_step(self) -> float:
+        """The limit's minor page faults per steady step at this swept value, once for all its findings."""
+        return _page_faults_per_step(self.at_value[self.at_value["strategy"] == COMPUTE_BOUND])
 
     def compare(self, strategy, rows, other, column):
         return _comparison(strategy, other, rows, self.at_value, self.blocks, column, self.statistics)
@@ -182,9 +188,8 @@ def finding(strategy, value, rows, context: Context) -> Finding:
     steps_vs_limit = compare(COMPUTE_BOUND, "steady_step_seconds")
     batch_shape = _batch_shape(strategy_trials)
     faults = _page_faults_per_step(rows)
-    limit_faults = _page_faults_per_step(context.at_value[context.at_value["strategy"] == COMPUTE_BOUND])
     causes = why.causes(strategy, pipeline_rate, context.model_rate, steps_vs_limit, full_boundary, projected.estimate,
-                        why.is_unknown_batch_size(batch_shape), context.diagnostic, faults, limit_faults)
+                        why.is_unknown_batch_size(batch_shape), context.diagnostic, faults, context.limit_faults_per_step)
     return Finding(
         strategy=strategy,
         sweep_value=value,

@@ -97,6 +97,7 @@ def _recommendation(recommended, base: str, findings) -> str:
     epoch = chosen.projected_seconds
     decided = [c for c in against if c.verdict != stats.UNDECIDED]
     undecided = [c for c in against if c.verdict == stats.UNDECIDED]
+    caveat = ""  # said after the epoch figure
     if name != base:
         head = f"**Use `{name}`**"
         caveat = _teardown_caveat(chosen, next((f for f in findings if f.strategy == base), None))
@@ -105,8 +106,7 @@ def _recommendation(recommended, base: str, findings) -> str:
     else:  # nothing told apart: no advice to keep or to change, only that and why
         head = f"**Nothing is decided yet at full size**{_why_nothing_decided(undecided)}; `{name}`"
     head += f": projected steady epoch {words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]."
-    if name != base:
-        head += caveat
+    head += caveat
     if decided:
         head += " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in sorted(
             decided, key=lambda c: -c.ratio.estimate)) + "."
