@@ -14,10 +14,14 @@ _PROC = "/proc"
 
 
 def descendants(root: int) -> list[int]:
-    """The pids of `root`'s living descendants (zombies left out: they hold nothing), parents before children."""
+    """The pids of `root`'s living descendants, parents before children. Zombies are left out (they hold
+    nothing), but not their children: a multithreaded process whose main thread has ended shows as a zombie
+    while its other threads still run and its children keep it as their parent until the last thread ends
+    (a SIGKILLed trial, seen mid-exit, with its Grain workers still alive below it)."""
     if not os.path.isdir(_PROC):
         return []
     children: dict[int, list[int]] = {}
+    zombies = set()
     for entry in os.scandir(_PROC):
         if not entry.name.isdigit():
             continue
@@ -28,12 +32,14 @@ def descendants(root: int) -> list[int]:
             continue
         # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after its last ")".
         state, parent = stat[stat.rindex(b")") + 2 :].split()[:2]
-        if state != b"Z":
-            children.setdefault(int(parent), []).append(int(entry.name))
+        children.setdefault(int(parent), []).append(int(entry.name))
+        if state == b"Z":
+            zombies.add(int(entry.name))
     found, parents = [], [root]
     while parents:
         for child in children.get(parents.pop(0), ()):
-            found.append(child)
+            if child not in zombies:
+                found.append(child)
             parents.append(child)
     return found
 

@@ -56,6 +56,30 @@ def test_the_tree_holds_every_descendant_also_one_in_a_session_of_its_own(cleanu
     assert pids["daemon"] not in found  # orphaned to init (or our own subreaper): no longer below us
 
 
+# A process whose main thread has ended while another thread runs on: /proc shows it as a zombie, yet its child
+# keeps it as parent until its last thread ends - what a SIGKILLed trial looks like mid-exit, with its workers below.
+ZOMBIE_LEADER = textwrap.dedent("""
+    import ctypes, subprocess, sys, threading, time
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+    print(child.pid, flush=True)
+    threading.Thread(target=time.sleep, args=(600,)).start()
+    ctypes.CDLL(None).pthread_exit(None)
+""")
+
+
+def test_the_tree_holds_the_children_of_a_process_whose_main_thread_has_ended(cleanup):
+    leader = subprocess.Popen([sys.executable, "-c", ZOMBIE_LEADER], stdout=subprocess.PIPE, text=True)
+    cleanup.append(leader.pid)
+    child = int(leader.stdout.readline())
+    cleanup.append(child)
+    deadline = time.monotonic() + 30
+    while psutil.Process(leader.pid).status() != psutil.STATUS_ZOMBIE:  # its main thread is ending
+        assert time.monotonic() < deadline, "the main thread never ended"
+        time.sleep(0.05)
+    found = tree.descendants(os.getpid())
+    assert child in found and leader.pid not in found
+
+
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
 def test_the_parents_death_ends_every_descendant_of_the_command(how, cleanup):
     # The parent: a process that starts the supervised family and waits; the test kills it.
