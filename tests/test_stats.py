@@ -329,6 +329,31 @@ def test_zero_effect_is_called_a_difference_no_more_often_than_alpha_when_lookin
     assert significant.any(axis=1).mean() > stats.ALPHA + _allowance(stats.ALPHA, STUDIES) + 0.03
 
 
+@pytest.mark.parametrize("planned", [None, 6])
+def test_choosing_the_best_of_13_equal_alternatives_errs_no_more_often_than_alpha_once_all_are_counted(planned):
+    # The headline picks the best-looking of the alternatives (study/analysis/result.py). 13 alternatives as fast
+    # as the baseline, looked at after 4 blocks; their block log ratios share the baseline's noise.
+    rng = np.random.default_rng(5)
+    alternatives, blocks = 13, 4
+    logs = rng.normal(0, 0.07, (STUDIES, alternatives, blocks)) - rng.normal(0, 0.07, (STUDIES, 1, blocks))
+    mean, sd = logs.mean(axis=-1), logs.std(axis=-1, ddof=1)
+
+    def some_alternative_faster(confidence):
+        half = stats.critical_value(blocks, planned, confidence) * sd / math.sqrt(blocks)
+        return ((mean + half) < 0).any(axis=1).mean()
+
+    counted = some_alternative_faster(stats.familywise_confidence(alternatives))
+    assert counted <= stats.ALPHA / 2 + _allowance(stats.ALPHA / 2, STUDIES)  # one-sided: "faster" only
+    # The check can fail: each at its own 95%, some alternative looks faster far more often than alpha (about one
+    # study in five with the plain t interval).
+    assert some_alternative_faster(stats.CONFIDENCE) > stats.ALPHA + _allowance(stats.ALPHA, STUDIES)
+
+
+def test_familywise_confidence_is_bonferroni():
+    assert stats.familywise_confidence(13) == pytest.approx(1 - 0.05 / 13)
+    assert stats.familywise_confidence(1) == stats.familywise_confidence(0) == pytest.approx(0.95)
+
+
 @pytest.mark.parametrize("effect, code", [(0.10, 1.0), (-1 / 11, -1.0)])  # 10% slower; 10% faster (1.1x)
 def test_a_true_ten_percent_difference_is_found_in_a_plan_of_six_blocks(effect, code):
     strategy, baseline = simulate_studies(effect, STUDIES, 6, seed=2)

@@ -83,8 +83,8 @@ class Context:
     def compare(self, strategy, rows, other, column):
         return _comparison(strategy, other, rows, self.at_value, self.blocks, column, self.statistics)
 
-    def compare_projected(self, strategy, other):
-        return compare_projected(self.projected, strategy, other, self.blocks, self.statistics)
+    def compare_projected(self, strategy, other, confidence: float = stats.CONFIDENCE):
+        return compare_projected(self.projected, strategy, other, self.blocks, dict(self.statistics, confidence=confidence))
 
 
 def _per_block(rows: pd.DataFrame, column: str, blocks) -> list:

@@ -28,14 +28,25 @@ def baseline_of(strategies) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class Recommendation:
+    """What to use for the full setting, and how sure: the baseline unless an alternative is significantly faster
+    with all the alternatives counted (the choice is of the best-looking among them: study/stats.py)."""
+
+    strategy: str
+    against: list  # every other strategy compared with it end to end (ratio = alternative / it), each at 95%
+    alternatives: int  # strategies compared with the baseline to choose
+    switch: stats.Comparison | None = None  # when not the baseline: it against the baseline, family-wise
+    faster_alone: list = dataclasses.field(default_factory=list)  # faster than the baseline on their own 95% only
+
+
+@dataclasses.dataclass(frozen=True)
 class Analysis:
     """A study analysed: its findings, failed trials, baseline, recommendations and the limit's diagnostics."""
 
     findings: list  # Finding, in sweep order then fastest first
     failures: pd.DataFrame  # trials that failed or timed out
     baseline: str
-    # sweep_value -> (the strategy to use, each alternative compared with it end to end: ratio = alternative / it)
-    recommendations: dict = dataclasses.field(default_factory=dict)
+    recommendations: dict  # sweep_value -> Recommendation = dataclasses.field(default_factory=dict)
     diagnostics: dict = dataclasses.field(default_factory=dict)  # sweep_value -> the limit's Diagnostic (or None)
 
     def at(self, sweep_value) -> list:
@@ -112,20 +123,24 @@ def _sort_seconds(finding) -> float:
     return finding.epoch_seconds.estimate
 
 
-def _recommend(findings, context: Context):
+def _recommend(findings, context: Context) -> Recommendation | None:
     """What to use for the full setting: the strategy with the shortest projected epochs among the baseline and
-    those significantly faster than it there (so the baseline unless a verdict says otherwise), with every other
-    strategy compared with it; None when the baseline was not measured."""
+    those significantly faster than it there with every alternative counted (family-wise: so the baseline unless
+    the verdicts say otherwise), with every other strategy compared with it; None when the baseline was not measured."""
     by_name = {f.strategy: f for f in findings if f.strategy != COMPUTE_BOUND}
     if context.baseline not in by_name:
         return None
-    candidates = [by_name[context.baseline]] + [
-        f for f in by_name.values()
-        if f.projected_vs_baseline is not None and f.projected_vs_baseline.verdict == stats.FASTER
-    ]
-    chosen = min(candidates, key=_sort_seconds).strategy
+    alternatives = [name for name in by_name if name != context.baseline]
+    confidence = stats.familywise_confidence(len(alternatives))
+    switches = {name: context.compare_projected(name, context.baseline, confidence) for name in alternatives}
+    faster = {name for name, c in switches.items() if c is not None and c.verdict == stats.FASTER}
+    chosen = min([by_name[context.baseline]] + [by_name[name] for name in faster], key=_sort_seconds).strategy
     against = [context.compare_projected(name, chosen) for name in by_name if name != chosen]
-    return chosen, [comparison for comparison in against if comparison is not None]
+    faster_alone = [by_name[name].projected_vs_baseline for name in alternatives if name not in faster
+                    and by_name[name].projected_vs_baseline is not None
+                    and by_name[name].projected_vs_baseline.verdict == stats.FASTER]
+    return Recommendation(chosen, [c for c in against if c is not None], len(alternatives), switches.get(chosen),
+                          sorted(faster_alone, key=lambda c: c.ratio.estimate))
 
 
 def verdict_groups(findings, comparison: str) -> dict:

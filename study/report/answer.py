@@ -92,17 +92,21 @@ def _saving(comparison) -> str:
 def _recommendation(recommended, base: str, findings) -> str:
     """Use what the verdicts support: the baseline unless a strategy is significantly faster at full size; the
     decided comparisons first, the undecided ones named last."""
-    name, against = recommended
+    name, against = recommended.strategy, recommended.against
     chosen = next(f for f in findings if f.strategy == name)
     epoch = chosen.projected_seconds
-    decided = [c for c in against if c.verdict != stats.UNDECIDED]
+    # What it saves: against the alternatives decided slower or equivalent. One decided faster than it on its own
+    # 95% interval was not decided faster with all alternatives counted (else it would be the choice): said apart.
+    decided = [c for c in against if c.verdict in (stats.SLOWER, stats.EQUIVALENT)]
+    looks_faster = [c for c in against if c.verdict == stats.FASTER]
     undecided = [c for c in against if c.verdict == stats.UNDECIDED]
     caveat = ""  # said after the epoch figure
+    counted = _counted(recommended.alternatives)
     if name != base:
-        head = f"**Use `{name}`**"
+        head = f"**Use `{name}`** (significantly faster than `{base}` at full size{counted})"
         caveat = _teardown_caveat(chosen, next((f for f in findings if f.strategy == base), None))
-    elif decided or not against:
-        head = f"**Keep `{name}`** (no alternative is significantly faster at full size)"
+    elif decided or not against or recommended.faster_alone:
+        head = f"**Keep `{name}`** (no alternative is significantly faster at full size{counted}{_alone(recommended)})"
     else:  # nothing told apart: no advice to keep or to change, only that and why
         head = f"**Nothing is decided yet at full size**{_why_nothing_decided(undecided)}; `{name}`"
     head += f": projected steady epoch {words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]."
@@ -110,9 +114,30 @@ def _recommendation(recommended, base: str, findings) -> str:
     if decided:
         head += " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in sorted(
             decided, key=lambda c: -c.ratio.estimate)) + "."
+    if looks_faster and name != base:
+        head += (" Faster than it on their own 95% interval only: " + "; ".join(
+            f"`{c.strategy}` {(1 - c.ratio.estimate) * 100:.0f}% shorter" for c in looks_faster) + ".")
     if undecided:
         head += f" Not yet told apart from it: {', '.join(f'`{c.strategy}`' for c in undecided)}."
     return head
+
+
+def _counted(alternatives: int) -> str:
+    return f", all {alternatives} alternatives counted" if alternatives > 1 else ""
+
+
+def _alone(recommended) -> str:
+    """The alternatives whose own 95% interval said faster, which the choice among all of them does not support."""
+    if not recommended.faster_alone:
+        return ""
+    looked = ", ".join(f"`{c.strategy}` {(1 - c.ratio.estimate) * 100:.0f}% shorter [95% CI "
+                       f"{(1 - c.ratio.high) * 100:.0f}% to {(1 - c.ratio.low) * 100:.0f}%]"
+                       for c in recommended.faster_alone)
+    # With m alternatives all as fast as the baseline, some one-sided 95% verdict says "faster" with probability up
+    # to 1 - 0.975^m (independent comparisons; sharing the baseline's noise makes it smaller: study/stats.py).
+    chance = 1 - (1 - (1 - stats.CONFIDENCE) / 2) ** recommended.alternatives
+    return (f"; on its own 95% interval {looked}, but when {recommended.alternatives} alternatives are all as fast, "
+            f"chance alone makes one look so in up to {chance:.0%} of studies")
 
 
 def _teardown_caveat(chosen, baseline) -> str:
@@ -214,9 +239,9 @@ def usage_lines(result: analysis.Analysis) -> list[str]:
         recommended = result.recommendations.get(value)
         if recommended is None:
             continue
-        code = registry.get(recommended[0]).usage()
+        code = registry.get(recommended.strategy).usage()
         if code and code not in "".join(lines):
-            lines += ["", f"## How to feed `fit` like `{recommended[0]}`", "", "```python", code.rstrip(), "```"]
+            lines += ["", f"## How to feed `fit` like `{recommended.strategy}`", "", "```python", code.rstrip(), "```"]
     slowed = [f for value in result.sweep_values for f in slowed_by_fixed_threshold(result.at(value))]
     restoring = restoring_strategy()
     code = registry.get(restoring).usage() if slowed and restoring else ""
