@@ -8,6 +8,11 @@ projections) beside the full-size study's measured steady epochs (median, 95% in
 time in steps (steps x steady step time) and time at the boundary (mean per epoch), and says whether the measured
 median lies inside the projected interval.
 
+Then fit's teardown, once per fit, which the per-epoch projection leaves out but the headline weighs against the
+per-epoch saving ("it pays off in a fit of N epochs or more"): per strategy, what the budgeted study's probes measured
+at a full epoch's age (a strategy that keeps one iterator: its destruction when fit ends; the others: their
+epoch-boundary destructions) beside every full-size trial's measured teardown (`fit_teardown_seconds`).
+
 Usage: python benchmarks/projection_check.py --projected runs/<budgeted> --measured reports/full-size
 """
 
@@ -60,6 +65,28 @@ def main() -> None:
         print(f"outside the projected interval: {', '.join(outside)}")
     else:
         print("every measured full-size median lies inside its projected 95% interval")
+    _teardowns(projected, full)
+
+
+def _teardowns(projected: dict, full) -> None:
+    print("\nfit's teardown (once per fit): probed at a full epoch's age in the budgeted study / measured at the end of "
+          "each full-size fit, s")
+    trials = full.ok_trials
+    for strategy, p in projected.items():
+        column = trials.loc[trials["strategy"] == strategy, "fit_teardown_seconds"] if "fit_teardown_seconds" in trials else []
+        measured = [float(value) for value in column if value == value]
+        if not measured:
+            continue
+        b = p.full_boundary
+        if b is not None and b.teardown_probes:
+            probed = (f"median {b.teardown_seconds[0]:5.1f}, largest {b.teardown_seconds[1]:5.1f} "
+                      f"({b.teardown_waits} of {b.teardown_probes} waited, at fit's end)")
+        elif b is not None and b.probes:
+            probed = (f"median {b.destroy_seconds[0]:5.1f}, largest {b.destroy_seconds[1]:5.1f} "
+                      f"({b.waits} of {b.probes} waited, at an epoch boundary)")
+        else:
+            probed = "not probed"
+        print(f"{strategy:<16} {probed:<56} measured: " + ", ".join(f"{value:.1f}" for value in measured))
 
 
 if __name__ == "__main__":
