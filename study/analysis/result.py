@@ -46,7 +46,7 @@ class Analysis:
     findings: list  # Finding, in sweep order then fastest first
     failures: pd.DataFrame  # trials that failed or timed out
     baseline: str
-    recommendations: dict  # sweep_value -> Recommendation = dataclasses.field(default_factory=dict)
+    recommendations: dict = dataclasses.field(default_factory=dict)  # sweep_value -> Recommendation
     diagnostics: dict = dataclasses.field(default_factory=dict)  # sweep_value -> the limit's Diagnostic (or None)
 
     def at(self, sweep_value) -> list:
