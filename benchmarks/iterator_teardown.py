@@ -17,8 +17,14 @@ thread and no deletion waits. Whether a deletion waits at all varies from one to
 seeded permutation per epoch, one gather per batch, endless), the one `fit` keeps for all its epochs and destroys
 once, when it ends - where a study probed its teardown waiting up to 57 s.
 
+`--compare hold` asks why the study's boundary probe (study/boundary_probe.py) missed most full-size waits
+(reports/benchmarks/projection_check_checked.txt: its probes waited 0 of 4, full-size epochs 3 of 4): the probe draws
+an epoch's batches as fast as the pipeline gives them, then holds the iterator idle until it is as old as a full
+epoch, while fit draws its batches until the iterator is deleted. Both with autotuning on, alternating: read until
+deleted, or read `--epoch-batches` batches and then hold idle until the same age.
+
 Usage: python benchmarks/iterator_teardown.py [--deletions 8] [--ages 5.3,10.4] [--pipeline element|gather]
-(about 3 minutes on 2 cores)
+       [--compare autotune|hold] (about 3 minutes on 2 cores)
 
 The default ages fall just after two of the autotune thread's wake-ups (5.11 s and 10.23 s), so a deletion that
 has to wait for the next one waits about 5 s or 10 s: long enough to tell from a slow free.
@@ -84,12 +90,16 @@ def build_dataset(autotune: bool, pipeline: str = "element", examples: int = 20_
     return dataset.with_options(options)
 
 
-def time_one_deletion(dataset, age_seconds: float, read_batch) -> tuple[float, float]:
-    """Read from a fresh iterator for `age_seconds`, then delete it; returns (wall, CPU) seconds of the deletion."""
+def time_one_deletion(dataset, age_seconds: float, read_batch, idle_after: int | None = None) -> tuple[float, float]:
+    """Read from a fresh iterator for `age_seconds` (or only its first `idle_after` batches, then hold it idle until
+    that age, as the study's probe does), then delete it; returns (wall, CPU) seconds of the deletion."""
     iterator = iter(dataset)
     until = time.perf_counter() + age_seconds
-    while time.perf_counter() < until:
+    read = 0
+    while time.perf_counter() < until and (idle_after is None or read < idle_after):
         read_batch(iterator)
+        read += 1
+    time.sleep(max(0.0, until - time.perf_counter()))
     wall_start, cpu_start = time.perf_counter(), time.process_time()
     del iterator
     gc.collect()
@@ -123,6 +133,11 @@ def main() -> None:
                         help="seconds each iterator is read before deletion, cycled (default: %(default)s)")
     parser.add_argument("--pipeline", choices=sorted(PIPELINES), default="element",
                         help="element: the pipeline Keras builds for arrays; gather: tfdata-gather's (default: %(default)s)")
+    parser.add_argument("--compare", choices=("autotune", "hold"), default="autotune",
+                        help="autotune: on against off; hold: read until deleted against read an epoch, then held idle "
+                             "(both autotune on) (default: %(default)s)")
+    parser.add_argument("--epoch-batches", type=int, default=625, help="with --compare hold: batches read before the "
+                        "idle hold (default: %(default)s, the full epoch)")
     args = parser.parse_args()
     ages = [float(age) for age in args.ages.split(",")]
 
@@ -130,25 +145,32 @@ def main() -> None:
     import tensorflow as tf
 
     absl.logging.set_verbosity(absl.logging.ERROR)  # "Changing the value of option enabled": that is the point
-    datasets = {autotune: build_dataset(autotune, args.pipeline) for autotune in (True, False)}
+    if args.compare == "hold":
+        on = build_dataset(True, args.pipeline)
+        settings = {"read until deleted (as fit)": (on, None),
+                    f"{args.epoch_batches} batches read, then held idle (as the study's probe)": (on, args.epoch_batches)}
+    else:
+        settings = {"autotune on (default)": (build_dataset(True, args.pipeline), None),
+                    "autotune off (options.autotune.enabled = False)": (build_dataset(False, args.pipeline), None)}
 
     @tf.function
     def read_batch(iterator):  # as Keras' train step does: the batch is pulled inside a tf.function
         return next(iterator)
 
-    results: dict[bool, list] = {True: [], False: []}
+    labels = list(settings)
+    results: dict[str, list] = {label: [] for label in labels}
     started = time.perf_counter()
     for index in range(args.deletions):
         age = ages[index % len(ages)]
-        order = (True, False) if index % 2 == 0 else (False, True)
-        for autotune in order:
-            wall, cpu = time_one_deletion(datasets[autotune], age, read_batch)
-            results[autotune].append((age, wall, cpu))
+        for label in labels if index % 2 == 0 else labels[::-1]:
+            dataset, idle_after = settings[label]
+            wall, cpu = time_one_deletion(dataset, age, read_batch, idle_after)
+            results[label].append((age, wall, cpu))
     print(f"TensorFlow {tf.__version__}, Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
     print(f"pipeline: {PIPELINES[args.pipeline]}")
     print(f"each iterator read (inside a tf.function) for {args.ages} s (cycled), then deleted; {args.deletions} deletions per setting\n")
-    print(describe("autotune on (default)", results[True]))
-    print(describe("autotune off (options.autotune.enabled = False)", results[False]))
+    for label in labels:
+        print(describe(label, results[label]))
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 
