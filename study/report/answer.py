@@ -115,11 +115,17 @@ def _recommendation(recommended, base: str, findings) -> str:
         head += " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in sorted(
             decided, key=lambda c: -c.ratio.estimate)) + "."
     if looks_faster and name != base:
-        head += (" Faster than it on their own 95% interval only: " + "; ".join(
-            f"`{c.strategy}` {(1 - c.ratio.estimate) * 100:.0f}% shorter" for c in looks_faster) + ".")
+        head += " Faster than it on their own 95% interval only: " + "; ".join(_shorter(c) for c in looks_faster) + "."
     if undecided:
         head += f" Not yet told apart from it: {', '.join(f'`{c.strategy}`' for c in undecided)}."
     return head
+
+
+def _shorter(comparison, with_interval: bool = False) -> str:
+    """An alternative faster than the strategy it is compared with: how much shorter its epoch is."""
+    r = comparison.ratio
+    text = f"`{comparison.strategy}` {(1 - r.estimate) * 100:.0f}% shorter"
+    return text + (f" [95% CI {(1 - r.high) * 100:.0f}% to {(1 - r.low) * 100:.0f}%]" if with_interval else "")
 
 
 def _counted(alternatives: int) -> str:
@@ -130,9 +136,7 @@ def _alone(recommended) -> str:
     """The alternatives whose own 95% interval said faster, which the choice among all of them does not support."""
     if not recommended.faster_alone:
         return ""
-    looked = ", ".join(f"`{c.strategy}` {(1 - c.ratio.estimate) * 100:.0f}% shorter [95% CI "
-                       f"{(1 - c.ratio.high) * 100:.0f}% to {(1 - c.ratio.low) * 100:.0f}%]"
-                       for c in recommended.faster_alone)
+    looked = ", ".join(_shorter(c, with_interval=True) for c in recommended.faster_alone)
     # With m alternatives all as fast as the baseline, some one-sided 95% verdict says "faster" with probability up
     # to 1 - 0.975^m (independent comparisons; sharing the baseline's noise makes it smaller: study/stats.py).
     chance = 1 - (1 - (1 - stats.CONFIDENCE) / 2) ** recommended.alternatives
