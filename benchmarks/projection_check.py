@@ -8,7 +8,9 @@ projections) beside the full-size study's measured steady epochs (median, 95% in
 time in steps (steps x steady step time) and time at the boundary (mean per epoch), and says whether the measured
 median lies inside the projected interval.
 
-Then fit's teardown, once per fit, which the per-epoch projection leaves out but the headline weighs against the
+Then the boundary's two parts apart: how often boundaries waited idle (the budgeted study's shortened epochs
+against the full-size ones) and how long a wait lasts at full age (the probes' watch of the autotune thread against
+the full-size waits). Then fit's teardown, once per fit, which the per-epoch projection leaves out but the headline weighs against the
 per-epoch saving ("it pays off in a fit of N epochs or more"): per strategy, what the budgeted study's probes measured
 at a full epoch's age (a strategy that keeps one iterator: its destruction when fit ends; the others: their
 epoch-boundary destructions) beside every full-size trial's measured teardown (`fit_teardown_seconds`).
@@ -65,7 +67,29 @@ def main() -> None:
         print(f"outside the projected interval: {', '.join(outside)}")
     else:
         print("every measured full-size median lies inside its projected 95% interval")
+    _misses(projected, steady)
     _teardowns(projected, full)
+
+
+def _misses(projected: dict, steady) -> None:
+    """The boundary's two measured parts beside what full-size epochs did: how often a boundary waited idle (the
+    budgeted study's short epochs / the full-size steady epochs) and how long (the probes' full age to the next
+    autotune wake-up / the full-size waits)."""
+    from study import projection
+
+    print("
+boundaries that waited idle (missed the autotune wake-up): short epochs of the budgeted study / full-size "
+          "steady epochs; how long a wait lasts at full age: probed (median) / each measured full-size wait, s")
+    for strategy, p in projected.items():
+        b = p.full_boundary
+        if b is None or b.source != projection.PROBED:
+            continue
+        rows = steady[steady["strategy"] == strategy]
+        missed = projection.missed_wakeups(rows)
+        idle = (rows["before_first_step_seconds"].astype(float) - rows["before_first_step_cpu_seconds"].astype(float))
+        waits = ", ".join(f"{value:.1f}" for value in idle[missed.fillna(False).astype(bool)])
+        print(f"{strategy:<16} {b.missed} of {b.boundaries} / {int(missed.sum())} of {int(missed.count())}; "
+              f"{b.miss_seconds:5.1f} / {waits or '-'}")
 
 
 def _teardowns(projected: dict, full) -> None:

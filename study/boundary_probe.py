@@ -13,21 +13,37 @@ wrong age. This probe measures one at the right age, driving Keras' own epoch it
    loop does; when the epoch ends Keras makes the next epoch's iterator (timed with the next epoch's first batch:
    `next_iterator_seconds`, zero work for a strategy that keeps one iterator);
 3. the used iterator is held, idle, until it is as old as a full epoch lasts (the full epoch's steps times this
-   trial's measured step time), then destroyed, timed, with the process CPU over it - at an epoch boundary, or,
-   for a strategy that keeps one iterator, as fit's teardown after a fit of one full epoch (`destroyed_at`).
+   trial's measured step time, counted from its first batch) - at an epoch boundary, and on until its autotune
+   thread next wakes (study/autotune_wakeups.py: `next_wakeup_seconds`, how long a boundary at the full age waits
+   when it misses that wake-up); then it is destroyed, timed, with the process CPU over it. For a strategy that
+   keeps one iterator, that destruction is fit's teardown after a fit of one full epoch (`destroyed_at`), timed at
+   the full age itself.
+
+An iterator destroyed this way, with no model trained on it, almost never waits, while fit's own boundaries miss
+the wake-up more often than not (benchmarks/probe_order.py: 0 of 18 probes against 13 of 18 of fit's boundaries,
+at the same ages). So the probe's own destruction is not the boundary's wait: how often a boundary waits comes
+from the study's own fits (their shortened epochs' boundaries), how long from this probe's wake-up
+(study/projection.py).
 
 Steps 1-2 run before the trial reports its results, so they never overlap another trial's measurement. Step 3
 may run after (the runner goes on with the next trial): an idle process holding an iterator costs the machine
-nothing measurable, and the probe records its own CPU time over the hold to show it (`hold_cpu_seconds`).
+nothing measurable, and the probe records its own CPU time over the hold to show it (`hold_cpu_seconds`: the
+polls of the thread's wake-ups included).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
+import math
 import time
 
+from study import autotune_wakeups
+
 EPOCH_BOUNDARY, END_OF_FIT = "epoch boundary", "end of fit"  # where fit destroys the used iterator (boundary.csv)
+# How long after the full age the probe looks for the autotune thread's next wake-up (60 s apart at most, as
+# measured: reports/benchmarks/iterator_teardown.txt); within holders.DESTROY_ALLOWANCE_SECONDS.
+WAKEUP_SEARCH_SECONDS = 90.0
 
 
 def makes_new_iterator_each_epoch(fit_arguments: dict) -> bool:
@@ -54,12 +70,16 @@ class UsedIterator:
             steps_per_epoch=arguments.get("steps_per_epoch"), shuffle=arguments.get("shuffle", False),
         )
         self._epoch_iterator.reset()
-        self.born = time.perf_counter()
-        self._used, self.steps = None, 0
+        self.born, self._used, self.steps, self._watch = time.perf_counter(), None, 0, None
         with self._epoch_iterator.catch_stop_iteration():
             for _, _, iterator in self._epoch_iterator:  # the loop of fit's train step, with no model
                 self._used = iterator  # fit's loop variable: it keeps the used iterator alive past the epoch
+                if not self.steps:  # the iterator's age counts from its first batch, where its autotune thread starts
+                    threads_before, self.born = autotune_wakeups.threads(), time.perf_counter()
                 next(iterator)
+                if not self.steps and self.destroyed_at == EPOCH_BOUNDARY:  # (fit's teardown is timed as it comes)
+                    started = autotune_wakeups.started_between(threads_before, autotune_wakeups.threads())
+                    self._watch = autotune_wakeups.WakeupWatch(started, self.born) if started else None
                 self.steps += 1
                 last_batch, last_cpu = time.perf_counter(), time.process_time()
         self.drain_seconds = last_batch - self.born
@@ -72,9 +92,15 @@ class UsedIterator:
         self.next_iterator_cpu_seconds = time.process_time() - last_cpu
 
     def hold_and_destroy(self, age_seconds: float) -> dict:
-        """Sleep until the used iterator is `age_seconds` old, then destroy it; the figures for boundary.csv."""
+        """Hold the used iterator until it is `age_seconds` old and its autotune thread has next woken, then destroy
+        it; the figures for boundary.csv."""
         hold_cpu = time.process_time()
-        time.sleep(max(0.0, self.born + age_seconds - time.perf_counter()))
+        autotune_wakeups.sleep_until(self.born + age_seconds)
+        next_wakeup = None
+        if self._watch is not None:
+            next_wakeup = autotune_wakeups.next_wakeup_after(
+                self._watch, age_seconds, deadline=self.born + age_seconds + WAKEUP_SEARCH_SECONDS)
+            self._watch.close()
         hold_cpu = time.process_time() - hold_cpu
         age = time.perf_counter() - self.born
         wall, cpu = time.perf_counter(), time.process_time()
@@ -89,6 +115,8 @@ class UsedIterator:
             "destroy_seconds": time.perf_counter() - wall,
             "destroy_cpu_seconds": time.process_time() - cpu,
             "hold_cpu_seconds": hold_cpu,
+            # From the full age to the autotune thread's next wake-up: the wait of a boundary there that misses it.
+            "next_wakeup_seconds": math.nan if next_wakeup is None else next_wakeup - age_seconds,
         }
 
     def figures(self) -> dict:

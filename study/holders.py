@@ -22,6 +22,9 @@ from study.protocol_events import events_until
 
 # Destroying an iterator waits at most for the autotune thread's next wake-up (60 s apart at most); plus room.
 DESTROY_ALLOWANCE_SECONDS = 180.0
+# After the full age a probe holds on until that thread next wakes (study/boundary_probe.py): at the default study's
+# ages (55-75 s) the next wake-up is at 81.9 s (benchmarks/autotune_wakeups.py), so up to about 27 s more.
+WAKEUP_WAIT_SECONDS = 30.0
 _REAP_SECONDS = 10.0
 
 
@@ -96,8 +99,8 @@ class ProbeWindow:
     end for up to a full epoch's hold - about 164 s, a tenth of the budget, after reports/all-30min-fork's last trial -
     time the planner would otherwise have to set aside instead of measuring; the trials near the end skip the probe
     and their strategy's boundary figures come from its other blocks. The hold is estimated from the trials so far
-    (`note`): the full epoch's steps at the slowest median step measured, after the longest trial's time - generous,
-    so that a hold rarely outlasts the deadline. Before any trial has ended every trial may probe."""
+    (`note`): the full epoch's steps at the slowest median step measured, after the longest trial's time, and the
+    wait for the autotune thread's next wake-up - generous, so that a hold rarely outlasts the deadline. Before any trial has ended every trial may probe."""
 
     def __init__(self, deadline: float = math.inf, clock=time.monotonic):
         self.deadline, self._clock = deadline, clock
@@ -114,4 +117,6 @@ class ProbeWindow:
     def allows(self, full_steps: int, now: float | None = None) -> bool:
         """Whether a trial starting `now` whose full epoch has `full_steps` steps would end its hold in time."""
         now = self._clock() if now is None else now
-        return now + self._trial_seconds + full_steps * self._step_seconds <= self.deadline
+        if not self._trial_seconds:  # nothing measured yet
+            return now <= self.deadline
+        return now + self._trial_seconds + full_steps * self._step_seconds + WAKEUP_WAIT_SECONDS <= self.deadline

@@ -4,14 +4,22 @@ A budget shortens epochs, but the two parts of an epoch scale differently with i
 grows with the number of steps, while the wait at the boundary depends on how old the dropped iterator is
 (study/boundary_probe.py). So they are measured apart and added up at the full setting:
 
-    projected epoch (block b) = full steps x the trial's steady step time (block b) + the boundary at full age
+    projected epoch (block b) = full steps x the trial's steady step time (block b) + the boundary at full age (b)
 
-The boundary at full age is, for a strategy whose fit makes a new iterator each epoch, what its probe in block b
-measured: the next epoch's iterator made and its first batch drawn at the full data size, plus the used
-iterator destroyed at a full epoch's age (the strategy's mean over its probes where block b has none). For a
-strategy whose fit keeps one iterator, nothing is destroyed between epochs: its boundary is what its own
-steady epochs measured around their steps. A study that trains full epochs measures the boundary at full age
-already, in its own epochs. fit's teardown comes once per fit, not per epoch, and is left out.
+For a strategy whose fit makes a new iterator each epoch, the boundary at full age has two parts, both measured:
+- what every boundary costs: the next epoch's iterator made and its first batch drawn at the full data size, and the
+  used iterator destroyed, as block b's probe measured them (its destruction only when it did not wait);
+- the wait of a boundary that misses the dropped iterator's autotune wake-up: whether block b's own shortened
+  epochs' boundaries missed it (they wait idle, the process' CPU near zero), times how long such a miss lasts at
+  the full age - from the full epoch's age to the thread's next wake-up, which block b's probe watched.
+  A probe's own destruction is no guide to whether fit's waits: with no model trained on its iterator it almost
+  never waits, where fit's boundaries mostly do at the same age (benchmarks/probe_order.py); fit's short boundaries
+  waited about as often as its full-size ones (reports/benchmarks/projection_check_checked.txt).
+A figure a block lacks (a lost probe, a wake-up not seen) is the strategy's mean over the blocks that have it; a
+study whose probes saw no wake-up falls back to the probes' own destruction. For a strategy whose fit keeps one
+iterator, nothing is destroyed between epochs: its boundary is what its own steady epochs measured around their
+steps. A study that trains full epochs measures the boundary at full age already, in its own epochs. fit's teardown
+comes once per fit, not per epoch, and is left out.
 
 Blocks keep their pairing, so the projected epochs are compared with the study's paired statistics
 (study/stats.py) like any other measure. Pure pandas/NumPy on the saved tables.
@@ -29,6 +37,9 @@ from inputs.base import steps_per_epoch
 from study.boundary_probe import END_OF_FIT, EPOCH_BOUNDARY
 
 WAIT_SECONDS = 1.0  # a destruction longer than this counts as a wait (the reference saw 0.2 s without one)
+# A shortened epoch's boundary idle longer than this (its wall time less the process CPU over it) missed the wake-up:
+# the misses wait 1.4-3.3 s at those ages, the others 0.01-0.3 s in all (benchmarks/probe_order.py).
+IDLE_WAIT_SECONDS = 0.5
 PROBED, ONE_ITERATOR, OWN_EPOCHS, NOT_PROBED = "probed at full age", "one iterator for all of fit", "its own full-size epochs", "not probed"
 
 
@@ -43,6 +54,10 @@ class FullBoundary:
     destroy_seconds: tuple = (math.nan, math.nan)  # median, largest
     destroy_busy_share: float = math.nan  # process CPU / wall while destroying: near 0 = idle waiting
     next_iterator_seconds: float = math.nan  # median: the next epoch's iterator and its first batch, full data
+    # How often fit's own (shortened) boundaries missed the autotune wake-up, and how long a miss lasts at full age.
+    missed: int = 0
+    boundaries: int = 0
+    miss_seconds: float = math.nan  # median over the probes: full age -> the autotune thread's next wake-up
     hold_cpu_seconds: float = math.nan  # largest CPU a probe used while it held its iterator (what it cost others)
     age_seconds: float = math.nan  # median age of the destroyed iterators
     # A strategy that keeps one iterator destroys it once, when fit ends: its probes of that, at a full epoch's age.
@@ -90,11 +105,14 @@ def full_boundary(rows: pd.DataFrame, probes: pd.DataFrame, new_iterator_each_ep
     if probes.empty:
         return FullBoundary(NOT_PROBED, own)
     destroy = probes["destroy_seconds"].astype(float)
-    per_probe = probe_seconds(probes)
     cpu = probes["destroy_cpu_seconds"].astype(float)
+    missed = missed_wakeups(rows)
     return FullBoundary(
         source=PROBED,
-        seconds=float(per_probe.mean()),
+        seconds=float(block_boundaries(rows, probes).mean()),
+        missed=int(missed.sum()),
+        boundaries=int(missed.count()),
+        miss_seconds=float(miss_seconds(probes).median()),
         probes=int(len(probes)),
         waits=int((destroy > WAIT_SECONDS).sum()),
         destroy_seconds=(float(destroy.median()), float(destroy.max())),
@@ -110,6 +128,37 @@ def probe_seconds(probes: pd.DataFrame) -> pd.Series:
     return probes["next_iterator_seconds"].astype(float) + probes["destroy_seconds"].astype(float)
 
 
+def missed_wakeups(rows: pd.DataFrame) -> pd.Series:
+    """Per steady epoch row: whether its boundary (before its first step) waited idle - missed the wake-up."""
+    wall = pd.to_numeric(rows.get("before_first_step_seconds", pd.Series(0.0, index=rows.index)), errors="coerce")
+    cpu = pd.to_numeric(rows.get("before_first_step_cpu_seconds", pd.Series(0.0, index=rows.index)), errors="coerce")
+    return (wall - cpu.fillna(0.0) > IDLE_WAIT_SECONDS).where(wall.notna())
+
+
+def miss_seconds(probes: pd.DataFrame) -> pd.Series:
+    """Per probe: from the full age to the autotune thread's next wake-up (NaN where it was not seen)."""
+    return pd.to_numeric(probes.get("next_wakeup_seconds", pd.Series(math.nan, index=probes.index)), errors="coerce")
+
+
+def block_boundaries(rows: pd.DataFrame, probes: pd.DataFrame) -> pd.Series:
+    """Per block (index: repeat) of a strategy that makes a new iterator each epoch: its boundary at full age -
+    the probe's next iterator and first batch and its destruction when that did not wait, plus the share of the
+    block's own boundaries that missed the wake-up times how long a miss lasts at full age. Without any wake-up
+    seen, the probes' own figure (next iterator and destruction, waited or not)."""
+    blocks = pd.Index(sorted(rows["repeat"].astype(int).unique()), name="repeat")
+    by_block = lambda values: pd.Series(values.to_numpy(float), index=probes["repeat"].astype(int)).groupby(level=0).mean()  # noqa: E731
+    waits = miss_seconds(probes)
+    if waits.isna().all():
+        probed = by_block(probe_seconds(probes))
+        return probed.reindex(blocks).fillna(probed.mean())
+    destroy = probes["destroy_seconds"].astype(float)
+    quick = by_block(probes["next_iterator_seconds"].astype(float) + destroy.where(destroy <= WAIT_SECONDS, 0.0))
+    waits = by_block(waits)
+    share = pd.Series(missed_wakeups(rows).astype(float).to_numpy(), index=rows["repeat"].astype(int)).groupby(level=0).mean()
+    return (quick.reindex(blocks).fillna(quick.mean())
+            + share.reindex(blocks).fillna(share.mean()) * waits.reindex(blocks).fillna(waits.mean()))
+
+
 def projected_epochs(rows: pd.DataFrame, probes: pd.DataFrame, boundary: FullBoundary, steps: int) -> pd.DataFrame:
     """Per block of one strategy: `steps_seconds` (full steps x steady step time), `boundary_seconds` and their
     sum `projected_seconds`. `rows` are its steady epochs (with `steady_step_seconds`)."""
@@ -117,9 +166,7 @@ def projected_epochs(rows: pd.DataFrame, probes: pd.DataFrame, boundary: FullBou
         return pd.DataFrame(columns=["repeat", "steps_seconds", "boundary_seconds", "projected_seconds"])
     per_block = rows.groupby("repeat").agg(step=("steady_step_seconds", "median"))
     if boundary.source == PROBED:
-        probes = epoch_probes(probes)
-        probed = pd.Series(probe_seconds(probes).to_numpy(), index=probes["repeat"].astype(int)).groupby(level=0).mean()
-        wait = probed.reindex(per_block.index).fillna(boundary.seconds)
+        wait = block_boundaries(rows, epoch_probes(probes)).reindex(per_block.index)
     else:
         wait = pd.Series(measured_boundary_seconds(rows).to_numpy(), index=rows["repeat"]).groupby(level=0).mean()
         wait = wait.reindex(per_block.index)

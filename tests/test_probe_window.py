@@ -7,7 +7,7 @@ import json
 from study import blocks, budget, schema
 from study.budget import Calibration, plan
 from study.config import StudyConfig
-from study.holders import HeldTrials, ProbeWindow
+from study.holders import WAKEUP_WAIT_SECONDS, HeldTrials, ProbeWindow
 from study.plan import Trial
 from study.trial_process import TrialOutcome
 
@@ -21,23 +21,24 @@ def test_before_any_trial_every_trial_may_probe_and_after_one_the_hold_is_sized_
     window = ProbeWindow(deadline=1000.0)
     assert window.allows(625, now=999.0)
     window.note(_outcome(wall_seconds=30.0, step_seconds=0.1))
-    # a 30 s trial, then a full epoch of 625 steps at 0.1 s: the hold ends 92.5 s after the trial starts
-    assert window.allows(625, now=1000.0 - 92.5)
-    assert not window.allows(625, now=1000.0 - 92.0)
+    # a 30 s trial, then a full epoch of 625 steps at 0.1 s, then the autotune thread's next wake-up: the hold ends
+    # 92.5 s + WAKEUP_WAIT_SECONDS after the trial starts
+    assert window.allows(625, now=1000.0 - 92.5 - WAKEUP_WAIT_SECONDS)
+    assert not window.allows(625, now=1000.0 - 92.0 - WAKEUP_WAIT_SECONDS)
 
 
 def test_the_hold_is_sized_from_the_longest_trial_and_the_slowest_step_so_far():
     window = ProbeWindow(deadline=1000.0)
     window.note(_outcome(wall_seconds=50.0, step_seconds=0.05))
     window.note(_outcome(wall_seconds=20.0, step_seconds=0.2))
-    assert window.allows(100, now=1000.0 - 70.0)  # 50 s + 100 x 0.2 s
-    assert not window.allows(100, now=1000.0 - 69.0)
+    assert window.allows(100, now=1000.0 - 70.0 - WAKEUP_WAIT_SECONDS)  # 50 s + 100 x 0.2 s + the wake-up's wait
+    assert not window.allows(100, now=1000.0 - 69.0 - WAKEUP_WAIT_SECONDS)
 
 
 def test_a_failed_trial_without_epochs_counts_only_its_time():
     window = ProbeWindow(deadline=100.0)
     window.note(TrialOutcome(schema.FAILED, "boom", [], {}, 40.0, 0.0, 0.0, 0.0))
-    assert window.allows(625, now=60.0) and not window.allows(625, now=61.0)
+    assert window.allows(625, now=60.0 - WAKEUP_WAIT_SECONDS) and not window.allows(625, now=61.0 - WAKEUP_WAIT_SECONDS)
 
 
 def _config(tmp_path, total_seconds=None):
@@ -69,8 +70,8 @@ def test_the_trials_whose_hold_would_outlast_the_window_run_without_a_probe(monk
     monkeypatch.setattr(blocks, "run_trial", run_trial)
     monkeypatch.setattr(blocks.result_rows, "save_trial", lambda *args: None)
     progress = type("Progress", (), {"trial_end": lambda *args: None})()
-    # the hold after a 60 s trial at 0.1 s per step, 625 steps: 122.5 s from the trial's start
-    window = ProbeWindow(deadline=240.0, clock=lambda: float(next(starts)))
+    # the hold after a 60 s trial at 0.1 s per step, 625 steps, and the wake-up's wait: 122.5 s + WAKEUP_WAIT_SECONDS
+    window = ProbeWindow(deadline=240.0 + WAKEUP_WAIT_SECONDS, clock=lambda: float(next(starts)))
     blocks._run_trials(config, trials, trials, set(), progress, HeldTrials(lambda *a: None), window, None)
     # at 0 s nothing is measured yet; at 100 s the hold would end at 222.5 s; at 200 and 300 s, past 240 s
     assert probed == [True, True, False, False]

@@ -209,7 +209,10 @@ def _boundary_sentence(findings) -> str:
     described = []
     for f in sorted(waiting, key=lambda f: -f.full_boundary.seconds):
         b = f.full_boundary
-        if b.source == projection.PROBED:
+        if b.source == projection.PROBED and not math.isnan(b.miss_seconds):
+            described.append(f"`{f.strategy}` {b.seconds:.1f} s per epoch ({b.missed} of its {b.boundaries} short "
+                             f"epochs' boundaries waited idle; at full age such a wait lasts {b.miss_seconds:.1f} s)")
+        elif b.source == projection.PROBED:
             busy = "" if math.isnan(b.destroy_busy_share) else f", {b.destroy_busy_share:.0%} busy"
             described.append(f"`{f.strategy}` {b.seconds:.1f} s per epoch ({b.waits} of {b.probes} probes waited, "
                              f"up to {b.destroy_seconds[1]:.1f} s{busy})")

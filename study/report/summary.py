@@ -52,10 +52,12 @@ def _write(out: Path, lines: list[str]) -> Path:
 def _full_size_section(study: analysis.Study, result: analysis.Analysis) -> list[str]:
     lines = ["", "## The full-size epoch", "",
              "Per block, the projected steady epoch is the full epoch's steps times the trial's steady time per step, "
-             "plus the boundary at full age: for a strategy whose fit makes a new input iterator every epoch, what its "
-             "probe measured - the next epoch's iterator made and its first batch drawn on the whole training split, and "
-             "the used iterator destroyed once it was as old as a full epoch lasts (study/boundary_probe.py); for one "
-             "that keeps one iterator, its own epochs' boundary. Ratios are paired within blocks like every verdict "
+             "plus the boundary at full age: for a strategy whose fit makes a new input iterator every epoch, what "
+             "every boundary costs - the next epoch's iterator made and its first batch drawn on the whole training "
+             "split, and the used iterator destroyed, as the block's probe measured them (study/boundary_probe.py) - plus, "
+             "when the block's own shortened epochs' boundary waited idle (missed the autotune thread's wake-up), the "
+             "time from a full epoch's age to that thread's next wake-up, as the probe watched it (study/projection.py); "
+             "for a strategy that keeps one iterator, its own epochs' boundary. Ratios are paired within blocks like every verdict "
              "here. *CPU per step above the limit* is the process CPU per training step minus the limit's in the same "
              "block; *pipeline alone* is the strategy's pipeline drawn with no model; *step traced for* is the input "
              "shape Keras traced the training step for (`?`: any batch size); *page faults per step* are the process' minor "
@@ -65,9 +67,12 @@ def _full_size_section(study: analysis.Study, result: analysis.Analysis) -> list
     probes = tables.probe_table(result) + tables.probe_errors(study)
     if probes:
         lines += ["", "## The boundary at a full epoch's age", "",
-                  "Each probe held a used iterator, idle, until it was as old as a full epoch of its trial's pace, then "
-                  "destroyed it, timed, with the process CPU over it (near 0%: idle waiting). Its CPU while holding shows "
-                  "what it cost the trials it overlapped.", ""] + probes
+                  "Each probe held a used iterator, idle, until it was as old as a full epoch of its trial's pace, and "
+                  "on until its autotune thread next woke (watched from /proc: study/autotune_wakeups.py), then "
+                  "destroyed it, timed, with the process CPU over it (near 0%: idle waiting). A probe's own destruction "
+                  "rarely waits, where fit's boundaries mostly do (benchmarks/probe_order.py): how often a boundary "
+                  "waits comes from the short epochs, how long from the probe. Its CPU while holding shows what it cost "
+                  "the trials it overlapped.", ""] + probes
     return lines
 
 

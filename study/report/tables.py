@@ -48,9 +48,11 @@ def probe_table(result: analysis.Analysis) -> list[str]:
     teardowns = [(value, f) for value, f in _each_finding(result)
                  if f.full_boundary is not None and f.full_boundary.teardown_probes]
     lines = _markdown(
-        ["strategy", "probes", "waited over 1 s", "destroying the used iterator s (median / largest)",
+        ["strategy", "short epochs' boundaries that waited idle", "full age to the next autotune wake-up s (median)",
+         "probes", "probes that waited over 1 s", "destroying the used iterator s (median / largest)",
          "CPU busy while destroying", "next iterator + first batch s", "iterator age s", "probe CPU while holding s (largest)"],
-        [[_name(f, value), str(b.probes), str(b.waits), f"{fmt(b.destroy_seconds[0], 2)} / {fmt(b.destroy_seconds[1], 2)}",
+        [[_name(f, value), f"{b.missed} of {b.boundaries}", fmt(b.miss_seconds, 1), str(b.probes), str(b.waits),
+          f"{fmt(b.destroy_seconds[0], 2)} / {fmt(b.destroy_seconds[1], 2)}",
           words.share(b.destroy_busy_share), fmt(b.next_iterator_seconds, 2), fmt(b.age_seconds), fmt(b.hold_cpu_seconds, 2)]
          for value, f in probed for b in [f.full_boundary]],
     ) if probed else []

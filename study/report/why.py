@@ -8,9 +8,10 @@ from study.report import words
 from study.schema import COMPUTE_BOUND
 
 STALL_CAUSE = (
-    "the likely cause: Keras' fit makes a new input iterator every epoch for a finite dataset, and destroying the "
-    "used tf.data iterator waits, idle, for tf.data's autotune thread to wake up (benchmarks/iterator_teardown.py "
-    "reproduces it without Keras)"
+    "the cause: Keras' fit makes a new input iterator every epoch for a finite dataset, and destroying the "
+    "used tf.data iterator often waits, idle, until tf.data's autotune thread next wakes - up to a minute apart in an "
+    "old iterator (benchmarks/probe_order.py: the waits end at those wake-ups; benchmarks/iterator_teardown.py "
+    "reproduces them without Keras)"
 )
 
 
