@@ -330,3 +330,12 @@ def test_the_strategy_that_sets_the_threshold_back_is_compared_with_the_one_it_f
     line = next(text for text in why.why_lines(result.at(None)) if text.startswith("- `pydataset`"))
     assert "`pydataset-restored-malloc` does so in this study: 600 faults per step" in line
     assert "against `pydataset`'s in the same blocks -" in line and "(faster)" in line
+
+
+def test_the_why_line_says_how_often_a_boundary_waits_and_how_long(found):
+    from study.report.why import why_lines
+
+    findings, _ = found
+    line = next(line for line in why_lines(list(findings.values())) if line.startswith("- `arrays`"))
+    assert ("waits 20.6 s per full-size epoch at its boundary, on average (4 of 4 boundaries waited, 20.0 s each at "
+            "full age); give fit one iterator") in line

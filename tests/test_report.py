@@ -152,7 +152,7 @@ def test_an_idle_boundary_wait_is_named_and_kept_apart_from_step_speed(tmp_path)
     assert "**At the boundary of a full-size epoch**, fit waits: `tfdata` 20.0 s per epoch (its own full-size epochs)" in answer
     assert "destroying the used tf.data iterator often waits, idle, until tf.data's autotune thread next wakes" in answer
     assert "No noticeable wait: `tfdata-repeat` (0.01 s)." in answer
-    assert "- `tfdata`: waits 20.0 s at each full-size epoch's boundary; give fit one iterator" in answer
+    assert "- `tfdata`: waits 20.0 s per full-size epoch at its boundary, on average; give fit one iterator" in answer
     assert "- At the limit (steps not slower than the compute-bound limit's, no boundary wait): `tfdata-repeat`." in answer
     # The measured epochs' own figures stay, as what they are.
     assert "**`tfdata` waits 20.0 s per steady epoch at the epoch boundary**" in summary

@@ -3,6 +3,8 @@ analysis measured (study/analysis/causes.py), what to change, and the limit's di
 
 from __future__ import annotations
 
+import math
+
 from study import analysis, stats
 from study.report import words
 from study.schema import COMPUTE_BOUND
@@ -93,8 +95,11 @@ def _cause_words(f, cause: str, findings=()) -> str:
                 f"while each step costs {words.fmt(f.extra_cpu_ms_per_step, 1)} ms more CPU than the limit's; feed whole ready "
                 "batches (one permutation per epoch, one gather per batch: `tfdata-gather`) or do per-example work ahead")
     if cause == analysis.WAITS_AT_BOUNDARY:
-        return (f"waits {f.full_boundary.seconds:.1f} s at each full-size epoch's boundary; give fit one iterator: end the "
-                "pipeline in `.repeat()` and pass `steps_per_epoch` (`tfdata-repeat`, `tfdata-gather`)")
+        b = f.full_boundary
+        how_often = (f" ({b.missed} of {b.boundaries} boundaries waited, {b.miss_seconds:.1f} s each at full age)"
+                     if b.boundaries and not math.isnan(b.miss_seconds) else "")
+        return (f"waits {b.seconds:.1f} s per full-size epoch at its boundary, on average{how_often}; give fit one "
+                "iterator: end the pipeline in `.repeat()` and pass `steps_per_epoch` (`tfdata-repeat`, `tfdata-gather`)")
     if cause == analysis.UNKNOWN_BATCH:
         pipeline = f"its pipeline alone needs {words.fmt(f.pipeline_cpu_ms_per_batch, 2)} ms of CPU per batch"
         if steps is not None and steps.verdict == stats.SLOWER:
