@@ -77,8 +77,7 @@ def _misses(projected: dict, steady) -> None:
     autotune wake-up / the full-size waits)."""
     from study import projection
 
-    print("
-boundaries that waited idle (missed the autotune wake-up): short epochs of the budgeted study / full-size "
+    print("\nboundaries that waited idle (missed the autotune wake-up): short epochs of the budgeted study / full-size "
           "steady epochs; how long a wait lasts at full age: probed (median) / each measured full-size wait, s")
     for strategy, p in projected.items():
         b = p.full_boundary
