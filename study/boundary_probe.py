@@ -20,7 +20,7 @@ wrong age. This probe measures one at the right age, driving Keras' own epoch it
    the full age itself.
 
 An iterator destroyed this way, with no model trained on it, almost never waits, while fit's own boundaries miss
-the wake-up more often than not (benchmarks/probe_order.py: 0 of 18 probes against 13 of 18 of fit's boundaries,
+the wake-up more often than not (benchmarks/probe_order.py: 0 of 18 probes against 12 of 18 of fit's boundaries,
 at the same ages). So the probe's own destruction is not the boundary's wait: how often a boundary waits comes
 from the study's own fits (their shortened epochs' boundaries), how long from this probe's wake-up
 (study/projection.py).
@@ -41,8 +41,8 @@ import time
 from study import autotune_wakeups
 
 EPOCH_BOUNDARY, END_OF_FIT = "epoch boundary", "end of fit"  # where fit destroys the used iterator (boundary.csv)
-# How long after the full age the probe looks for the autotune thread's next wake-up (60 s apart at most, as
-# measured: reports/benchmarks/iterator_teardown.txt); within holders.DESTROY_ALLOWANCE_SECONDS.
+# How long after the full age the probe looks for the autotune thread's next wake-up (60 s apart at most: their
+# sleep doubles from 10 ms to a 60-s cap, docs/EPOCH_BOUNDARIES.md); within holders.DESTROY_ALLOWANCE_SECONDS.
 WAKEUP_SEARCH_SECONDS = 90.0
 
 

@@ -13,8 +13,9 @@ For a strategy whose fit makes a new iterator each epoch, the boundary at full a
   epochs' boundaries missed it (they wait idle, the process' CPU near zero), times how long such a miss lasts at
   the full age - from the full epoch's age to the thread's next wake-up, which block b's probe watched.
   A probe's own destruction is no guide to whether fit's waits: with no model trained on its iterator it almost
-  never waits, where fit's boundaries mostly do at the same age (benchmarks/probe_order.py); fit's short boundaries
-  waited about as often as its full-size ones (reports/benchmarks/projection_check_checked.txt).
+  never waits, where fit's boundaries mostly do at the same age (benchmarks/probe_order.py). Whether fit's short
+  boundaries miss as often as its full-size ones is checked by benchmarks/projection_check.py (so far 6 of 16
+  against 11 of 16: docs/RESULTS.md).
 A figure a block lacks (a lost probe, a wake-up not seen) is the strategy's mean over the blocks that have it; a
 study whose probes saw no wake-up falls back to the probes' own destruction. For a strategy whose fit keeps one
 iterator, nothing is destroyed between epochs: its boundary is what its own steady epochs measured around their
@@ -37,8 +38,10 @@ from inputs.base import steps_per_epoch
 from study.boundary_probe import END_OF_FIT, EPOCH_BOUNDARY
 
 WAIT_SECONDS = 1.0  # a destruction longer than this counts as a wait (the reference saw 0.2 s without one)
-# A shortened epoch's boundary idle longer than this (its wall time less the process CPU over it) missed the wake-up:
-# the misses wait 1.4-3.3 s at those ages, the others 0.01-0.3 s in all (benchmarks/probe_order.py).
+# A shortened epoch's boundary idle longer than this (its wall time less the process CPU over it) missed the wake-up.
+# In reports/all-30min-wakeups those waited 0.69-4.58 s, the others at most 0.30 s idle. A miss at an age just under a
+# wake-up lasts less than this and is not counted (40-step epochs of ~4.5 s sit just under the 5.11-s one): so the
+# share of misses is a lower bound (docs/RESULTS.md, "The boundary from fit's own waits").
 IDLE_WAIT_SECONDS = 0.5
 PROBED, ONE_ITERATOR, OWN_EPOCHS, NOT_PROBED = "probed at full age", "one iterator for all of fit", "its own full-size epochs", "not probed"
 
