@@ -100,7 +100,8 @@ class ProbeWindow:
     time the planner would otherwise have to set aside instead of measuring; the trials near the end skip the probe
     and their strategy's boundary figures come from its other blocks. The hold is estimated from the trials so far
     (`note`): the full epoch's steps at the slowest median step measured, after the longest trial's time, and the
-    wait for the autotune thread's next wake-up - generous, so that a hold rarely outlasts the deadline. Before any trial has ended every trial may probe."""
+    wait for the autotune thread's next wake-up - generous, so that a hold rarely outlasts the deadline. Before any
+    trial has ended every trial may probe."""
 
     def __init__(self, deadline: float = math.inf, clock=time.monotonic):
         self.deadline, self._clock = deadline, clock
