@@ -12,6 +12,7 @@ the iterator's first batch started (`started_between`).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -23,29 +24,21 @@ QUIET_SECONDS = 1.0  # rises closer than this to the previous one belong to the 
 TASKS = Path("/proc/self/task")
 
 
-def threads() -> dict[int, int]:
-    """This process' threads now alive: thread id -> its start time (clock ticks since boot); {} off Linux."""
-    found = {}
+def threads() -> frozenset[int]:
+    """This process' threads now alive (empty off Linux)."""
     try:
-        tasks = list(TASKS.iterdir())
+        return frozenset(int(name) for name in os.listdir(TASKS))
     except OSError:
-        return found
-    for task in tasks:
-        try:
-            # /proc/TID/stat: "tid (name) state ppid ..."; the start time is the 22nd field, the 20th after the name.
-            found[int(task.name)] = int((task / "stat").read_text().rsplit(")", 1)[1].split()[19])
-        except (OSError, ValueError, IndexError):  # the thread ended between the listing and the read
-            continue
-    return found
+        return frozenset()
 
 
-def started_between(before: dict[int, int], after: dict[int, int]) -> frozenset[int]:
+def started_between(before: frozenset[int], after: frozenset[int]) -> frozenset[int]:
     """The threads in `after` but not `before`. Taken around an iterator's first batch, they are its autotune thread
     (tf.data starts it there: tensorflow/core/data/root_dataset.cc, EnsureModelThreadStarted) and the pipeline's
     own. This TensorFlow names none of its threads, and they start within one clock tick, so the watch follows them
     all: while the iterator is held idle its pipeline's threads sleep, and what wakes is the autotune thread (and the
     threads it notifies of new settings), together (benchmarks/autotune_wakeups.py shows the schedule they keep)."""
-    return frozenset(tid for tid in after if tid not in before)
+    return after - before
 
 
 def voluntary_switches(tids) -> int | None:
