@@ -100,6 +100,16 @@ def test_only_idle_short_boundaries_count_as_missed_wakeups(found):
     assert tfdata.seconds == pytest.approx(np.mean([0.5 + 1.0, 0.5, 0.5 + 1.0, 0.5]))
 
 
+def test_a_short_idle_wait_is_a_miss_and_a_busy_or_instant_boundary_is_not():
+    # A boundary just before a wake-up waits only until it (0.2 s, idle: benchmarks/short_misses.py); one that does
+    # not miss takes a few hundredths of a second; filling buffers is busy, not a miss; a row without the figure is
+    # unknown.
+    rows = pd.DataFrame(dict(before_first_step_seconds=[0.2, 0.03, 2.0, 4.0, math.nan],
+                             before_first_step_cpu_seconds=[0.0, 0.0, 2.0, 0.02, math.nan]))
+    assert projection.missed_wakeups(rows).tolist()[:4] == [True, False, False, True]
+    assert math.isnan(projection.missed_wakeups(rows).iloc[4])
+
+
 def test_without_wakeups_seen_the_probes_own_destruction_stands():
     results, steps, trials, probes = synthetic()
     older = probes.drop(columns="next_wakeup_seconds")  # a boundary.csv written before the probes watched wake-ups
@@ -238,6 +248,17 @@ def test_the_why_line_says_slowed_only_where_the_strategys_own_steps_are_decided
     undecided = line("undecided")
     assert "slowed by" not in undecided and "not yet told apart from the limit's" in undecided and "?x80" in undecided
     assert "give its batches a static size" in undecided
+
+
+def test_strategies_whose_only_finding_is_undecided_steps_share_one_why_line():
+    from types import SimpleNamespace
+
+    from study.report import why
+
+    undecided = [SimpleNamespace(strategy=name, causes=(analysis.UNDECIDED_STEPS,)) for name in ("grain", "generator")]
+    lines = why.why_lines(undecided)
+    assert lines[1:] == ["- Steps not yet told apart from the limit's (more blocks would decide), and no other cause "
+                         "measured: `grain`, `generator`."]
 
 
 def test_without_a_costly_diagnostic_the_unknown_size_is_not_blamed():

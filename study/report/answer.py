@@ -57,8 +57,12 @@ def answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], l
             continue
         recommended = result.recommendations.get(value)
         opening = where + _setting_sentence(result.at(value), config, full.steps.get(value))
-        recommendation = " " + _recommendation(recommended, base, findings) if recommended is not None else ""
-        head.append(opening + recommendation + " " + _per_step_sentence(findings, base))
+        per_step, boundary = _per_step_sentence(findings, base), _boundary_headline(findings)
+        if recommended is not None and not _nothing_decided(recommended, base):
+            head.append(f"{opening} {_recommendation(recommended, base, findings)} {per_step}{boundary}")
+        else:  # what is decided and measured first; that the whole epochs are not yet told apart, last
+            last = " " + _recommendation(recommended, base, findings) if recommended is not None else ""
+            head.append(f"{opening} {per_step}{boundary}{last}")
         boundary = _boundary_sentence(findings)
         why = why_lines(result.at(value), where, result.diagnostics.get(value), config.batch_size)
         details += ([where + boundary] if boundary else []) + why
@@ -105,10 +109,12 @@ def _recommendation(recommended, base: str, findings) -> str:
     if name != base:
         head = f"**Use `{name}`** (significantly faster than `{base}` at full size{counted})"
         caveat = _teardown_caveat(chosen, next((f for f in findings if f.strategy == base), None))
-    elif decided or not against or recommended.faster_alone:
+    elif not _nothing_decided(recommended, base):
         head = f"**Keep `{name}`** (no alternative is significantly faster at full size{counted}{_alone(recommended)})"
-    else:  # nothing told apart: no advice to keep or to change, only that and why
-        head = f"**Nothing is decided yet at full size**{_why_nothing_decided(undecided)}; `{name}`"
+    else:  # nothing told apart: no advice to keep or to change, only that, why, and how many
+        return (f"**The full-size epochs are not yet told apart**{_why_nothing_decided(undecided)}: `{name}` projects to "
+                f"{words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}], and "
+                f"{_none_told_apart(len(against))}.")
     head += f": projected steady epoch {words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]."
     head += caveat
     if decided:
@@ -119,6 +125,19 @@ def _recommendation(recommended, base: str, findings) -> str:
     if undecided:
         head += f" Not yet told apart from it: {', '.join(f'`{c.strategy}`' for c in undecided)}."
     return head
+
+
+def _nothing_decided(recommended, base: str) -> bool:
+    """The baseline stays only because nothing is told apart from it: no alternative decided faster, slower or
+    equivalent, none faster on its own interval (then the headline gives no advice to keep or to change)."""
+    return recommended.strategy == base and bool(recommended.against) and not recommended.faster_alone and not any(
+        c.verdict in (stats.SLOWER, stats.EQUIVALENT) for c in recommended.against)
+
+
+def _none_told_apart(count: int) -> str:
+    if count == 1:
+        return "its alternative is not told apart from it"
+    return f"none of its {count} alternatives is told apart from it (all counted together)"
 
 
 def _shorter(comparison, with_interval: bool = False) -> str:
@@ -191,9 +210,29 @@ def _per_step_sentence(findings, base: str) -> str:
             parts.append(f"{verdict}: " + ", ".join(
                 f"`{f.strategy}` {words.signed_percent(f.steps_vs_baseline.ratio)}" for f in sorted(
                     groups[verdict], key=lambda f: f.steps_vs_baseline.ratio.estimate)))
-    if groups[stats.UNDECIDED]:
-        parts.append(f"not yet decided: {words.named(groups[stats.UNDECIDED])}")
+    if not decided:
+        return (f"Per training step, against `{base}`: none of {len(compared)} decided yet (the verdicts, with their "
+                "intervals, are in the tables below).")
+    undecided = len(groups[stats.UNDECIDED])
+    if undecided:  # counted, not listed: the tables below name them
+        parts.append(f"the other {undecided} not yet decided")
     return f"Per training step, against `{base}` ({decided} of {len(compared)} decided): " + "; ".join(parts) + "."
+
+
+def _boundary_headline(findings) -> str:
+    """The boundary of the full-size epoch in one sentence for the headline: who waits, how long per epoch on
+    average (probed at a full epoch's age, or measured in full-size epochs); the details below say how and why."""
+    measured = [f for f in findings if f.full_boundary is not None]
+    if not measured:
+        return ""
+    waiting = sorted((f for f in measured if analysis.WAITS_AT_BOUNDARY in f.causes), key=lambda f: -f.full_boundary.seconds)
+    clean = [f for f in measured if f not in waiting]
+    most = max((f.full_boundary.seconds for f in clean), default=0.0)
+    if not waiting:
+        return f" At a full-size epoch's boundary no strategy waits noticeably (at most {most:.2f} s per epoch)."
+    said = ", ".join(f"`{f.strategy}` {f.full_boundary.seconds:.1f} s" for f in waiting)
+    rest = f"; the other {len(clean)} at most {most:.2f} s" if clean else ""
+    return f" At a full-size epoch's boundary, `fit` waits on average per epoch: {said}{rest}."
 
 
 def _boundary_sentence(findings) -> str:

@@ -21,10 +21,14 @@ def why_lines(findings, where: str = "", diagnostic=None, batch_size: int = 32) 
     """One line per strategy slower than the limit: the measured cause and what to change; first, what the
     limit's diagnostic measured, which the causes cite."""
     lines = [_diagnostic_line(diagnostic, findings, batch_size)] if diagnostic is not None else []
+    only_undecided = [f for f in findings if f.strategy != COMPUTE_BOUND and f.causes == (analysis.UNDECIDED_STEPS,)]
     for f in findings:
-        if f.strategy == COMPUTE_BOUND or f.causes == (analysis.AT_LIMIT,):
+        if f.strategy == COMPUTE_BOUND or f.causes == (analysis.AT_LIMIT,) or f in only_undecided:
             continue
         lines.append(f"- `{f.strategy}`: " + "; ".join(_cause_words(f, cause, findings) for cause in f.causes) + ".")
+    if only_undecided:  # one line for all: the same words thirteen times would hide the lines that say something
+        lines.append("- Steps not yet told apart from the limit's (more blocks would decide), and no other cause "
+                     f"measured: {words.named(only_undecided)}.")
     at_limit = [f for f in findings if f.strategy != COMPUTE_BOUND and f.causes == (analysis.AT_LIMIT,)]
     if at_limit:
         lines.append(f"- At the limit (steps not slower than the compute-bound limit's, no boundary wait): {words.named(at_limit)}.")
