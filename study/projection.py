@@ -14,8 +14,7 @@ For a strategy whose fit makes a new iterator each epoch, the boundary at full a
   the full age - from the full epoch's age to the thread's next wake-up, which block b's probe watched.
   A probe's own destruction is no guide to whether fit's waits: with no model trained on its iterator it almost
   never waits, where fit's boundaries mostly do at the same age (benchmarks/probe_order.py). Whether fit's short
-  boundaries miss as often as its full-size ones is checked by benchmarks/projection_check.py (so far 6 of 16
-  against 11 of 16: docs/RESULTS.md).
+  boundaries miss as often as its full-size ones is checked by benchmarks/projection_check.py (docs/RESULTS.md).
 A figure a block lacks (a lost probe, a wake-up not seen) is the strategy's mean over the blocks that have it; a
 study whose probes saw no wake-up falls back to the probes' own destruction. For a strategy whose fit keeps one
 iterator, nothing is destroyed between epochs: its boundary is what its own steady epochs measured around their
@@ -39,10 +38,12 @@ from study.boundary_probe import END_OF_FIT, EPOCH_BOUNDARY
 
 WAIT_SECONDS = 1.0  # a destruction longer than this counts as a wait (the reference saw 0.2 s without one)
 # A shortened epoch's boundary idle longer than this (its wall time less the process CPU over it) missed the wake-up.
-# In reports/all-30min-wakeups those waited 0.69-4.58 s, the others at most 0.30 s idle. A miss at an age just under a
-# wake-up lasts less than this and is not counted (40-step epochs of ~4.5 s sit just under the 5.11-s one): so the
-# share of misses is a lower bound (docs/RESULTS.md, "The boundary from fit's own waits").
-IDLE_WAIT_SECONDS = 0.5
+# A miss lasts from the boundary to the autotune thread's next wake-up, which can be a tenth of a second away when the
+# boundary falls just before one (40-step epochs of ~4.5 s sit just under the 5.11-s wake-up). In four default studies
+# every wait of 0.09 s or more ended at a wake-up (4.72-4.99 s or 9.55-10.10 s after the dropped iterator's first step
+# ended), every other boundary took at most 0.035 s, 0.003 s of it idle (benchmarks/short_misses.py,
+# reports/benchmarks/short_misses.txt). Until 2026-12-07 the threshold was 0.5 s and missed the short misses.
+IDLE_WAIT_SECONDS = 0.05
 PROBED, ONE_ITERATOR, OWN_EPOCHS, NOT_PROBED = "probed at full age", "one iterator for all of fit", "its own full-size epochs", "not probed"
 
 
