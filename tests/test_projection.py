@@ -110,6 +110,17 @@ def test_a_short_idle_wait_is_a_miss_and_a_busy_or_instant_boundary_is_not():
     assert math.isnan(projection.missed_wakeups(rows).iloc[4])
 
 
+def test_fits_own_teardowns_count_as_waits_when_idle_over_a_second():
+    from study.analysis.boundary import teardown_waits
+
+    # waited idle; a quick one (Grain joining its workers); a busy one; one not recorded
+    trials = pd.DataFrame(dict(fit_teardown_seconds=[4.9, 0.4, 2.0, math.nan],
+                               fit_teardown_cpu_seconds=[0.01, 0.0, 1.9, math.nan]))
+    assert teardown_waits(trials) == (1, 3, 4.9)
+    waits, recorded, longest = teardown_waits(trials.drop(columns="fit_teardown_cpu_seconds"))  # an older trials.csv
+    assert (waits, recorded) == (0, 0) and math.isnan(longest)
+
+
 def test_without_wakeups_seen_the_probes_own_destruction_stands():
     results, steps, trials, probes = synthetic()
     older = probes.drop(columns="next_wakeup_seconds")  # a boundary.csv written before the probes watched wake-ups

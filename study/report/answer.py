@@ -265,15 +265,29 @@ def _boundary_sentence(findings) -> str:
 
 
 def _teardown_sentence(findings) -> str:
-    """Where a one-iterator strategy's wait went: once, when fit ends, probed at a full epoch's age."""
+    """fit's teardown, once per fit: how often the study's own fits waited idle destroying their last iterator, and
+    for a one-iterator strategy what its probes after a fit of one full epoch measured. The probes rarely wait where
+    fit does (as at the boundary: benchmarks/probe_order.py), so fit's own count comes first."""
+    waited = [f for f in findings if f.boundary.teardown_waits]
     probed = [f for f in findings if f.full_boundary is not None and f.full_boundary.teardown_probes]
-    if not probed:
+    if not waited and not probed:
         return ""
-    return (" Keeping one iterator moves the destruction to the end of fit, once per fit (probed after a fit of one "
-            "full epoch): " + "; ".join(
-                f"`{f.strategy}` {f.full_boundary.teardown_seconds[0]:.1f} s median, up to "
-                f"{f.full_boundary.teardown_seconds[1]:.1f} s ({f.full_boundary.teardown_waits} of "
-                f"{f.full_boundary.teardown_probes} waited)" for f in probed) + ".")
+    sentence = ""
+    if waited:
+        sentence += (" Once per fit, when fit ends and destroys its last iterator, it waited idle in this study's own "
+                     "fits: " + ", ".join(
+                         f"`{f.strategy}` {f.boundary.teardown_waits} of {f.boundary.teardowns} (up to "
+                         f"{f.boundary.teardown_max_seconds:.1f} s)" for f in sorted(
+                             waited, key=lambda f: -f.boundary.teardown_waits / f.boundary.teardowns))
+                     + " - such a wait lasts until the autotune thread's next wake-up after the whole fit's age, "
+                     "longer after full-size epochs.")
+    if probed:
+        sentence += (" Keeping one iterator moves the epoch boundary's destruction to the end of fit; its probes "
+                     "after a fit of one full epoch, which rarely wait where fit does: " + "; ".join(
+                         f"`{f.strategy}` {f.full_boundary.teardown_seconds[0]:.1f} s median, up to "
+                         f"{f.full_boundary.teardown_seconds[1]:.1f} s ({f.full_boundary.teardown_waits} of "
+                         f"{f.full_boundary.teardown_probes} waited)" for f in probed) + ".")
+    return sentence
 
 
 def usage_lines(result: analysis.Analysis) -> list[str]:
