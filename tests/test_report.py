@@ -154,7 +154,7 @@ def test_an_idle_boundary_wait_is_named_and_kept_apart_from_step_speed(tmp_path)
     assert "No noticeable wait: `tfdata-repeat` (0.01 s)." in answer
     # fit's own teardowns, counted from the trials (tfdata's 0.3 s, 0.1 s of it CPU, is no wait)
     assert ("Once per fit, when fit ends and destroys its last iterator, it waited idle in this study's own fits: "
-            "`tfdata-repeat` 4 of 4 (up to 15.0 s) - such a wait lasts until") in answer
+            "`tfdata-repeat` 4 of 4 (up to 15.0 s) - the boundary's idle wait") in answer
     assert "- `tfdata`: waits 20.0 s per full-size epoch at its boundary, on average; give fit one iterator" in answer
     assert "- At the limit (steps not slower than the compute-bound limit's, no boundary wait): `tfdata-repeat`." in answer
     # The measured epochs' own figures stay, as what they are.

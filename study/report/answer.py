@@ -57,12 +57,12 @@ def answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], l
             continue
         recommended = result.recommendations.get(value)
         opening = where + _setting_sentence(result.at(value), config, full.steps.get(value))
-        per_step, boundary = _per_step_sentence(findings, base), _boundary_headline(findings)
+        per_step, boundary_head = _per_step_sentence(findings, base), _boundary_headline(findings)
         if recommended is not None and not _nothing_decided(recommended, base):
-            head.append(f"{opening} {_recommendation(recommended, base, findings)} {per_step}{boundary}")
+            head.append(f"{opening} {_recommendation(recommended, base, findings)} {per_step}{boundary_head}")
         else:  # what is decided and measured first; that the whole epochs are not yet told apart, last
             last = " " + _recommendation(recommended, base, findings) if recommended is not None else ""
-            head.append(f"{opening} {per_step}{boundary}{last}")
+            head.append(f"{opening} {per_step}{boundary_head}{last}")
         boundary = _boundary_sentence(findings)
         why = why_lines(result.at(value), where, result.diagnostics.get(value), config.batch_size)
         details += ([where + boundary] if boundary else []) + why
@@ -279,8 +279,8 @@ def _teardown_sentence(findings) -> str:
                          f"`{f.strategy}` {f.boundary.teardown_waits} of {f.boundary.teardowns} (up to "
                          f"{f.boundary.teardown_max_seconds:.1f} s)" for f in sorted(
                              waited, key=lambda f: -f.boundary.teardown_waits / f.boundary.teardowns))
-                     + " - such a wait lasts until the autotune thread's next wake-up after the whole fit's age, "
-                     "longer after full-size epochs.")
+                     + " - the boundary's idle wait for tf.data's autotune thread, once more, and longer in the "
+                     "older iterator of full-size epochs.")
     if probed:
         sentence += (" Keeping one iterator moves the epoch boundary's destruction to the end of fit; its probes "
                      "after a fit of one full epoch, which rarely wait where fit does: " + "; ".join(
