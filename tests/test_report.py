@@ -174,7 +174,7 @@ def test_no_strategy_is_called_fastest_without_a_significant_verdict(tmp_path):
     assert "**Keep" not in answer and "**Use" not in answer
     assert ("**The full-size epochs are not yet told apart** after 1 block (the verdicts are first looked at after 2 "
             "blocks: a larger --budget, or --repeats, runs more): `tfdata` projects to ") in answer
-    assert "and its alternative is not told apart from it." in answer
+    assert "(one block: no interval yet), and its alternative is not told apart from it." in answer
     # What is measured leads; what is undecided is counted, never opened with as a list of names
     opening = answer.strip().split("\n")[0]
     assert opening.index("Per training step, against `tfdata`: none of 1 decided yet") < opening.index(

@@ -113,9 +113,9 @@ def _recommendation(recommended, base: str, findings) -> str:
         head = f"**Keep `{name}`** (no alternative is significantly faster at full size{counted}{_alone(recommended)})"
     else:  # nothing told apart: no advice to keep or to change, only that, why, and how many
         return (f"**The full-size epochs are not yet told apart**{_why_nothing_decided(undecided)}: `{name}` projects to "
-                f"{words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}], and "
+                f"{_epoch_interval(epoch)}, and "
                 f"{_none_told_apart(len(against))}.")
-    head += f": projected steady epoch {words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]."
+    head += f": projected steady epoch {_epoch_interval(epoch)}."
     head += caveat
     if decided:
         head += " Epoch time it saves against each alternative: " + "; ".join(_saving(c) for c in sorted(
@@ -125,6 +125,13 @@ def _recommendation(recommended, base: str, findings) -> str:
     if undecided:
         head += f" Not yet told apart from it: {', '.join(f'`{c.strategy}`' for c in undecided)}."
     return head
+
+
+def _epoch_interval(epoch) -> str:
+    """An epoch figure with its 95% interval; one block gives none (its bounds are the figure itself)."""
+    if not epoch.high > epoch.low:
+        return f"{words.fmt(epoch.estimate)} s (one block: no interval yet)"
+    return f"{words.fmt(epoch.estimate)} s [95% CI {words.fmt(epoch.low)}-{words.fmt(epoch.high)}]"
 
 
 def _nothing_decided(recommended, base: str) -> bool:
