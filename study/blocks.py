@@ -70,7 +70,7 @@ def run_blocks(config: StudyConfig, plan: list[Trial], done: set, progress: Prog
     """Runs the plan's trials not yet `done`, block by block, until the stopping rule or the last block.
     A stop signal (KeyboardInterrupt, or Interrupted once a trial's results are saved) stops the trials still
     holding an iterator and is raised again."""
-    # Shortened epochs: each trial also probes, at the full epoch's age, the destruction of its used iterator where
+    # Shortened epochs: each trial also probes, at the full setting's age, the destruction of its used iterator where
     # its fit does it (study/boundary_probe.py), holding the iterator in the background while the next trial runs.
     holders = HeldTrials(lambda trial, done, event: result_rows.save_boundary(config.out_dir, trial, done, event))
     try:
@@ -171,9 +171,10 @@ def _run_trials(config: StudyConfig, plan: list[Trial], block: list[Trial], done
         if trial.key in done:
             continue
         position = plan.index(trial) + 1
-        probes = probing is not None and window.allows(_full_steps(config.at_sweep_value(trial.sweep_value)))
+        probes = probing is not None and window.allows(_full_steps(config.at_sweep_value(trial.sweep_value)),
+                                                       strategy=trial.strategy)
         outcome = run_trial(config, trial, position, progress, probing if probes else None, shared)
-        window.note(outcome)
+        window.note(outcome, trial.strategy)
         with supervise.signals_deferred():  # a trial's rows are written whole
             result_rows.save_trial(config.out_dir, config, trial, position, outcome)
             progress.trial_end(position, trial, outcome)

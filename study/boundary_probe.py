@@ -12,18 +12,20 @@ wrong age. This probe measures one at the right age, driving Keras' own epoch it
 2. one whole epoch of batches is drawn with no model, keeping a reference to the iterator it came from, as fit's
    loop does; when the epoch ends Keras makes the next epoch's iterator (timed with the next epoch's first batch:
    `next_iterator_seconds`, zero work for a strategy that keeps one iterator);
-3. the used iterator is held, idle, until it is as old as a full epoch lasts (the full epoch's steps times this
-   trial's measured step time, counted from its first batch) - at an epoch boundary, and on until its autotune
-   thread next wakes (study/autotune_wakeups.py: `next_wakeup_seconds`, how long a boundary at the full age waits
-   when it misses that wake-up); then it is destroyed, timed, with the process CPU over it. For a strategy that
-   keeps one iterator, that destruction is fit's teardown after a fit of one full epoch (`destroyed_at`), timed at
-   the full age itself.
+3. the used iterator is held, idle, until it is as old as fit's is where fit destroys it (`hold_age_seconds`):
+   at an epoch boundary, as old as a full epoch lasts (the full epoch's steps times this trial's measured step
+   time, counted from its first batch); for a strategy that keeps one iterator, at the end of a full-size fit
+   (`destroyed_at`), as old as FULL_FIT_EPOCHS full epochs. It is held on until its autotune thread next wakes
+   (study/autotune_wakeups.py: `next_wakeup_seconds`, how long fit waits there at the full age when it misses that
+   wake-up); then it is destroyed, timed, with the process CPU over it. fit's teardown of a strategy that makes an
+   iterator each epoch destroys the last epoch's, one epoch old: the boundary's age, and its figure.
 
 An iterator destroyed this way, with no model trained on it, almost never waits, while fit's own boundaries miss
 the wake-up more often than not (benchmarks/probe_order.py: 0 of 18 probes against 12 of 18 of fit's boundaries,
 at the same ages). So the probe's own destruction is not the boundary's wait: how often a boundary waits comes
 from the study's own fits (their shortened epochs' boundaries), how long from this probe's wake-up
-(study/projection.py).
+(study/projection.py). The same for fit's teardown: how often from the study's own fits' teardowns, how long from
+the wake-up after the age a full-size fit's teardown has.
 
 Steps 1-2 run before the trial reports its results, so they never overlap another trial's measurement. Step 3
 may run after (the runner goes on with the next trial): an idle process holding an iterator costs the machine
@@ -44,6 +46,9 @@ EPOCH_BOUNDARY, END_OF_FIT = "epoch boundary", "end of fit"  # where fit destroy
 # How long after the full age the probe looks for the autotune thread's next wake-up (60 s apart at most: their
 # sleep doubles from 10 ms to a 60-s cap, docs/EPOCH_BOUNDARIES.md); within holders.DESTROY_ALLOWANCE_SECONDS.
 WAKEUP_SEARCH_SECONDS = 90.0
+# The full setting's epochs per fit (the reference study's, and budget.plan's): fit's one iterator is this many full
+# epochs old when fit ends and destroys it.
+FULL_FIT_EPOCHS = 3
 
 
 def makes_new_iterator_each_epoch(fit_arguments: dict) -> bool:
@@ -77,7 +82,7 @@ class UsedIterator:
                 if not self.steps:  # the iterator's age counts from its first batch, where its autotune thread starts
                     threads_before, self.born = autotune_wakeups.threads(), time.perf_counter()
                 next(iterator)
-                if not self.steps and self.destroyed_at == EPOCH_BOUNDARY:  # (fit's teardown is timed as it comes)
+                if not self.steps:
                     started = autotune_wakeups.started_between(threads_before, autotune_wakeups.threads())
                     self._watch = autotune_wakeups.WakeupWatch(started, self.born) if started else None
                 self.steps += 1
@@ -90,6 +95,11 @@ class UsedIterator:
         next(self._next)
         self.next_iterator_seconds = time.perf_counter() - last_batch
         self.next_iterator_cpu_seconds = time.process_time() - last_cpu
+
+    def hold_age_seconds(self, step_seconds: float) -> float:
+        """How old fit's iterator is, at `step_seconds` per step, where a full-size fit destroys it: after one full
+        epoch at an epoch boundary, after FULL_FIT_EPOCHS of them when fit ends (the warm-up's tracing left out)."""
+        return self.steps * step_seconds * (FULL_FIT_EPOCHS if self.destroyed_at == END_OF_FIT else 1)
 
     def hold_and_destroy(self, age_seconds: float) -> dict:
         """Hold the used iterator until it is `age_seconds` old and its autotune thread has next woken, then destroy

@@ -16,6 +16,7 @@ import statistics
 
 from inputs.base import steps_per_epoch
 from study import stats
+from study.boundary_probe import FULL_FIT_EPOCHS
 
 MIN_DECIDING_BLOCKS = stats.FIRST_LOOK  # a sequential plan's first analysis (study/stats.py)
 MIN_BLOCKS = 3  # fewer cannot decide a realistic difference; 3 blocks are a fixed plan (one look, at the end)
@@ -96,8 +97,9 @@ class Plan:
             line += (
                 f" The boundary of the full-size epoch is probed at its real age: each trial draws one full epoch "
                 f"without the model (about {PROBE_SECONDS:.0f} s set aside per trial) and holds the used iterator, "
-                f"idle, in the background until it is as old as a full epoch, then destroys it where fit would (at an "
-                "epoch boundary, or when fit ends); the last trials, whose holds would outlast the budget, do not probe."
+                f"idle, in the background until it is as old as fit's where fit destroys it (a full epoch at an epoch "
+                f"boundary, {FULL_FIT_EPOCHS} full epochs when fit ends), then destroys it; the last trials, whose holds "
+                "would outlast the budget, do not probe."
             )
         if self.total_seconds > self.budget_seconds:
             line += (
@@ -122,7 +124,7 @@ def plan(
     epochs: int | None = None,
     repeats: int | None = None,
     limit: int | None = None,
-    full_epochs: int = 3,
+    full_epochs: int = FULL_FIT_EPOCHS,
 ) -> Plan:
     """The plan that fits `budget_seconds` (of which `spent_seconds` are gone), keeping what the user fixed."""
     full_steps = steps_per_epoch(train_size, batch_size)

@@ -126,6 +126,6 @@ def plan_line(config: StudyConfig, plan: list[Trial], todo: int) -> str:
            "fork": "Each trial runs in a process of its own, forked from its block's process, which has imported "
                    "TensorFlow and Keras and built nothing."}.get(config.process_per, "Each trial runs in a fresh process.")
         + (" Epochs are shorter than the full one, so each trial also probes the destruction of its used iterator "
-           "at a full epoch's age, holding it idle in the background."
+           "at the age a full-size fit's has there, holding it idle in the background."
            if config.epochs_shortened else "")
     )

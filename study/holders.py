@@ -18,6 +18,7 @@ import threading
 import time
 
 from study import supervise
+from study.boundary_probe import FULL_FIT_EPOCHS
 from study.protocol_events import events_until
 
 # Destroying an iterator waits at most for the autotune thread's next wake-up (60 s apart at most); plus room.
@@ -100,24 +101,31 @@ class ProbeWindow:
     time the planner would otherwise have to set aside instead of measuring; the trials near the end skip the probe
     and their strategy's boundary figures come from its other blocks. The hold is estimated from the trials so far
     (`note`): the full epoch's steps at the slowest median step measured, after the longest trial's time, and the
-    wait for the autotune thread's next wake-up - generous, so that a hold rarely outlasts the deadline. Before any
-    trial has ended every trial may probe."""
+    wait for the autotune thread's next wake-up - generous, so that a hold rarely outlasts the deadline. A strategy
+    that keeps one iterator holds it FULL_FIT_EPOCHS epochs (the age fit's teardown has at full size), and so does
+    one not yet seen to make an iterator each epoch. Before any trial has ended every trial may probe."""
 
     def __init__(self, deadline: float = math.inf, clock=time.monotonic):
         self.deadline, self._clock = deadline, clock
         self._trial_seconds = 0.0
         self._step_seconds = 0.0
+        self._epoch_boundary: set = set()  # the strategies whose fit was seen to make a new iterator each epoch
 
-    def note(self, outcome) -> None:
-        """A finished trial (study.trial_process.TrialOutcome): its time and its last epoch's median step."""
+    def note(self, outcome, strategy: str | None = None) -> None:
+        """A finished trial (study.trial_process.TrialOutcome) of `strategy`: its time, its last epoch's median step
+        and where its fit destroys its iterator."""
         self._trial_seconds = max(self._trial_seconds, outcome.wall_seconds)
         steps = outcome.epochs[-1].get("step_seconds") if outcome.epochs else None
         if steps:
             self._step_seconds = max(self._step_seconds, statistics.median(steps))
+        if strategy is not None and (outcome.done or {}).get("new_iterator_each_epoch"):
+            self._epoch_boundary.add(strategy)
 
-    def allows(self, full_steps: int, now: float | None = None) -> bool:
-        """Whether a trial starting `now` whose full epoch has `full_steps` steps would end its hold in time."""
+    def allows(self, full_steps: int, now: float | None = None, strategy: str | None = None) -> bool:
+        """Whether a trial of `strategy` starting `now` whose full epoch has `full_steps` steps would end its hold in
+        time."""
         now = self._clock() if now is None else now
         if not self._trial_seconds:  # nothing measured yet
             return now <= self.deadline
-        return now + self._trial_seconds + full_steps * self._step_seconds + WAKEUP_WAIT_SECONDS <= self.deadline
+        epochs = 1 if strategy in self._epoch_boundary else FULL_FIT_EPOCHS
+        return now + self._trial_seconds + epochs * full_steps * self._step_seconds + WAKEUP_WAIT_SECONDS <= self.deadline

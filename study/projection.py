@@ -18,8 +18,11 @@ For a strategy whose fit makes a new iterator each epoch, the boundary at full a
 A figure a block lacks (a lost probe, a wake-up not seen) is the strategy's mean over the blocks that have it; a
 study whose probes saw no wake-up falls back to the probes' own destruction. For a strategy whose fit keeps one
 iterator, nothing is destroyed between epochs: its boundary is what its own steady epochs measured around their
-steps. A study that trains full epochs measures the boundary at full age already, in its own epochs. fit's teardown
-comes once per fit, not per epoch, and is left out.
+steps. A study that trains full epochs measures the boundary at full age already, in its own epochs.
+
+fit's teardown comes once per fit, not per epoch: it is projected apart, per fit (FullTeardown), the same way - how
+often the study's own fits' teardowns waited idle, times how long such a wait lasts at the age a full-size fit's
+iterator has when fit destroys it (its probes' next wake-up after that age).
 
 Blocks keep their pairing, so the projected epochs are compared with the study's paired statistics
 (study/stats.py) like any other measure. Pure pandas/NumPy on the saved tables.
@@ -48,6 +51,31 @@ PROBED, ONE_ITERATOR, OWN_EPOCHS, NOT_PROBED = "probed at full age", "one iterat
 
 
 @dataclasses.dataclass(frozen=True)
+class FullTeardown:
+    """fit's teardown at the full setting, once per fit: how often this study's own fits' teardowns waited idle
+    (`waits` of `fits`), times how long such a wait lasts where a full-size fit destroys its iterator - from that age
+    to the autotune thread's next wake-up, which the probes watched (`miss_seconds`, at `age_seconds`): the last
+    epoch's iterator, one full epoch old, for a strategy that makes one each epoch; the one kept for all of fit,
+    boundary_probe.FULL_FIT_EPOCHS full epochs old, otherwise. A study of full-size epochs measured its own teardowns
+    (`measured_seconds`: their mean)."""
+
+    waits: int = 0
+    fits: int = 0
+    miss_seconds: float = math.nan  # median over the probes
+    age_seconds: float = math.nan  # median age the probes held their iterators to: a full-size fit's at its end
+    measured_seconds: float = math.nan
+
+    @property
+    def seconds(self) -> float:
+        """The mean wait per full-size fit (nan: not measured)."""
+        if not math.isnan(self.measured_seconds):
+            return self.measured_seconds
+        if not self.fits or math.isnan(self.miss_seconds):
+            return math.nan
+        return self.waits / self.fits * self.miss_seconds
+
+
+@dataclasses.dataclass(frozen=True)
 class FullBoundary:
     """One strategy's wait at an epoch boundary of the full-size epoch (seconds per epoch unless said)."""
 
@@ -64,10 +92,41 @@ class FullBoundary:
     miss_seconds: float = math.nan  # median over the probes: full age -> the autotune thread's next wake-up
     hold_cpu_seconds: float = math.nan  # largest CPU a probe used while it held its iterator (what it cost others)
     age_seconds: float = math.nan  # median age of the destroyed iterators
-    # A strategy that keeps one iterator destroys it once, when fit ends: its probes of that, at a full epoch's age.
+    # A strategy that keeps one iterator destroys it once, when fit ends: its probes' own destruction of that.
     teardown_probes: int = 0
     teardown_waits: int = 0
     teardown_seconds: tuple = (math.nan, math.nan)  # median, largest
+    teardown: FullTeardown = FullTeardown()  # fit's teardown at the full setting, once per fit
+
+
+def teardown_waits(trials: pd.DataFrame) -> tuple[int, int, float]:
+    """Of the trials' own fits: (teardowns that waited idle, teardowns recorded, the longest). A wait is what a probe's
+    is: over WAIT_SECONDS, here with the process CPU subtracted. Not the shortened boundary's IDLE_WAIT_SECONDS: a
+    teardown also joins the pipeline's workers (Grain's processes: 0.10-0.17 s idle in the default studies)."""
+    if not {"fit_teardown_seconds", "fit_teardown_cpu_seconds"} <= set(trials.columns):
+        return 0, 0, math.nan
+    wall = pd.to_numeric(trials["fit_teardown_seconds"], errors="coerce")
+    cpu = pd.to_numeric(trials["fit_teardown_cpu_seconds"], errors="coerce").fillna(0.0)
+    recorded = wall.notna()
+    return int((wall - cpu > WAIT_SECONDS)[recorded].sum()), int(recorded.sum()), (
+        float(wall[recorded].max()) if recorded.any() else math.nan)
+
+
+def full_teardown(trials: pd.DataFrame, probes: pd.DataFrame, new_iterator_each_epoch: bool, shortened: bool) -> FullTeardown:
+    """One strategy's FullTeardown: `trials` its finished trials, `probes` its boundary.csv rows."""
+    waits, fits, _ = teardown_waits(trials)
+    if not shortened:
+        own = pd.to_numeric(trials.get("fit_teardown_seconds", pd.Series(dtype=float)), errors="coerce").dropna()
+        return FullTeardown(waits, fits, measured_seconds=float(own.mean()) if len(own) else math.nan)
+    # Probes older than `destroyed_at` were all at an epoch boundary; those of one kept iterator then watched no
+    # wake-up (their next_wakeup_seconds is empty): not measured.
+    where = epoch_probes(probes) if new_iterator_each_epoch else teardown_probes(probes)
+    watched = miss_seconds(where).notna()
+    miss = miss_seconds(where)[watched]
+    # The age the watching probes held their iterators to (each was destroyed later, after the wake-up it waited for).
+    ages = pd.to_numeric(where.get("target_age_seconds", pd.Series(math.nan, index=where.index)), errors="coerce")[watched].dropna()
+    return FullTeardown(waits, fits, float(miss.median()) if len(miss) else math.nan,
+                        float(ages.median()) if len(ages) else math.nan)
 
 
 def epoch_probes(probes: pd.DataFrame) -> pd.DataFrame:

@@ -49,10 +49,10 @@ TRIAL_COLUMNS = [
     "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches", "new_iterator_each_epoch", "probe_error",
     *DIAGNOSTIC_COLUMNS, "mmap_threshold_fixed",
 ]
-# A boundary at the full epoch's age - where fit destroys the used iterator (each epoch boundary, or the end of fit
-# for a strategy that keeps one) - the used iterator's age when destroyed and what destroying it took (wall,
-# and process CPU: near 0 = idle waiting), the next epoch's iterator made and its first batch drawn at the full
-# data size, the probe's own CPU over its idle hold (what it cost the trials it overlapped), and from the full age to
+# A boundary at full age - where fit destroys the used iterator (each epoch boundary, at one full epoch's age, or the
+# end of a full-size fit for a strategy that keeps one, at its FULL_FIT_EPOCHS epochs' age) - the used iterator's age
+# when destroyed and what destroying it took (wall, and process CPU: near 0 = idle waiting), the next epoch's
+# iterator made and its first batch drawn at the full data size, the probe's own CPU over its idle hold (what it cost the trials it overlapped), and from the full age to
 # the iterator's autotune thread's next wake-up (the wait of a boundary there that misses it; empty if not seen).
 BOUNDARY_PROBE_COLUMNS = [
     "strategy", "repeat", "sweep_value", "destroyed_at", "full_steps", "target_age_seconds", "age_seconds", "destroy_seconds",

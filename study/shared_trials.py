@@ -16,8 +16,8 @@ A trial that fails ends the process (after its `error` event); the runner starts
 
 The probes (study/boundary_probe.py) wait for the block's end, so that no held iterator is destroyed during another
 trial's measured epochs: each probed trial's used iterator is built and drawn in turn (one `holding` event when
-all are), then all are held, idle, and each is destroyed when it is as old as a full epoch of its trial's pace, one
-after another, each reporting one `boundary` event with the trial's strategy and swept value. The runner goes
+all are), then all are held, idle, and each is destroyed when it is as old as a full-size fit at its trial's pace would make
+it where fit destroys it (UsedIterator.hold_age_seconds), one after another, each reporting one `boundary` event with the trial's strategy and swept value. The runner goes
 on with the next block meanwhile, in a new process, as the fresh-process design goes on with the next trial.
 """
 

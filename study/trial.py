@@ -165,8 +165,8 @@ def _used_iterator_to_hold(config, strategy, options, last_steps: list) -> tuple
         probe = boundary_probe.UsedIterator(strategy, load_data(config, strategy, whole=True), options)
     except Exception as error:  # noqa: BLE001 - a probe that cannot run costs the trial nothing: it is named
         return None, None, describe(error)
-    # As old as a full epoch of this trial's measured pace would make it when fit drops it.
-    return probe, probe.steps * float(np.median(last_steps)), None
+    # As old as a full-size fit at this trial's measured pace would make it when fit drops it.
+    return probe, probe.hold_age_seconds(float(np.median(last_steps))), None
 
 
 def describe(error: BaseException) -> str:

@@ -111,7 +111,7 @@ def test_a_short_idle_wait_is_a_miss_and_a_busy_or_instant_boundary_is_not():
 
 
 def test_fits_own_teardowns_count_as_waits_when_idle_over_a_second():
-    from study.analysis.boundary import teardown_waits
+    from study.projection import teardown_waits
 
     # waited idle; a quick one (Grain joining its workers); a busy one; one not recorded
     trials = pd.DataFrame(dict(fit_teardown_seconds=[4.9, 0.4, 2.0, math.nan],
@@ -138,6 +138,45 @@ def test_a_strategy_that_keeps_one_iterator_adds_its_own_measured_boundary(found
     # Its wait moved to the end of fit: shown once per fit, never added to an epoch.
     assert (gather.full_boundary.teardown_probes, gather.full_boundary.teardown_waits) == (2, 1)
     assert gather.full_boundary.teardown_seconds == (pytest.approx(12.6), pytest.approx(25.0))
+
+
+def with_teardowns(trials, idle_seconds: dict):
+    """The trials' own fits' teardowns: per strategy, the wall time of each block's (idle: 0.01 s of CPU)."""
+    trials = trials.copy()
+    for strategy, seconds in idle_seconds.items():
+        mine = trials["strategy"] == strategy
+        trials.loc[mine, "fit_teardown_seconds"] = seconds[:int(mine.sum())]
+        trials.loc[mine, "fit_teardown_cpu_seconds"] = 0.01
+    return trials
+
+
+def test_fits_teardown_at_full_size_is_how_often_it_waited_times_the_wait_at_a_full_fits_age():
+    results, steps, trials, probes = synthetic()
+    # tfdata-gather keeps one iterator: 2 of its 4 fits' teardowns waited idle; its probes, held to a full fit's age,
+    # saw the next wake-up 5 s after it. arrays makes one each epoch: its fit's teardown destroys the last epoch's
+    # iterator, as old as a boundary's, so its boundary probes' wake-ups (20, 30, 10 s) say how long a wait lasts.
+    trials = with_teardowns(trials, {"tfdata-gather": [4.0, 0.1, 6.0, 0.1], "arrays": [3.0, 3.0, 3.0, 0.1],
+                                     "tfdata": [0.1, 0.1, 0.1, 0.1]})
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes, full=FULL)
+    findings = {f.strategy: f.full_boundary.teardown for f in result.findings}
+    gather, arrays, tfdata = findings["tfdata-gather"], findings["arrays"], findings["tfdata"]
+    assert (gather.waits, gather.fits, gather.miss_seconds) == (2, 4, 5.0) and gather.seconds == pytest.approx(2.5)
+    assert gather.age_seconds == pytest.approx(62.5)  # the age the probes held to, not when they destroyed
+    assert (arrays.waits, arrays.fits) == (3, 4) and arrays.seconds == pytest.approx(0.75 * 20.0)
+    assert tfdata.waits == 0 and tfdata.seconds == 0.0  # never waited: nothing to add, however long a wait would be
+    # No fit's teardown recorded, or no wake-up watched (a boundary.csv of before the probes watched one): not measured.
+    assert math.isnan(findings["slow-pipeline"].seconds)
+    unwatched = analysis.analyse(results, trials, "arrays", steps=steps, boundary=probes.drop(columns="next_wakeup_seconds"),
+                                 full=FULL)
+    assert all(math.isnan(f.full_boundary.teardown.seconds) for f in unwatched.findings)
+
+
+def test_a_study_of_full_size_fits_reports_its_own_teardowns():
+    results, steps, trials, _ = synthetic()
+    trials = with_teardowns(trials, {"arrays": [30.0, 0.1, 20.0, 0.1]})
+    result = analysis.analyse(results, trials, "arrays", steps=steps, full=analysis.FullSetting({None: 625}, False))
+    arrays = next(f for f in result.findings if f.strategy == "arrays").full_boundary.teardown
+    assert arrays.seconds == pytest.approx(12.55) and (arrays.waits, arrays.fits) == (2, 4)
 
 
 def test_the_projected_verdict_is_paired_per_block_and_names_the_faster_strategy(found):

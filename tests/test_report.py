@@ -145,9 +145,12 @@ def test_an_idle_boundary_wait_is_named_and_kept_apart_from_step_speed(tmp_path)
     assert "**Use `tfdata-repeat`** (significantly faster than `tfdata` at full size): projected steady epoch 10.0 s" in answer
     assert "Epoch time it saves against each alternative: `tfdata` +67% [95% CI" in answer
     # its 15 s teardown, once per fit, is not in the epoch: said beside the recommendation, with when it pays off
-    assert re.search(r"Once per fit, fit's teardown \(destroying its input iterator when fit ends\) takes a median 15\.0 s "
-                     r"\(its trials' median; left out of the epoch above\): against the 2\d\.\d s it saves per epoch on "
-                     r"`tfdata`, it pays off from the first epoch\.", answer), answer
+    assert re.search(r"Once per fit, fit's teardown \(destroying its input iterator when fit ends\) takes 15\.0 s "
+                     r"\(on average at full size: the mean of this study's 4 full-size fits; left out of the epoch "
+                     r"above\): against the 2\d\.\d s it saves per epoch on `tfdata`, it pays off from the first "
+                     r"epoch\.", answer), answer
+    assert ("Once per fit, when it ends, a full-size fit's teardown waits on average: `tfdata-repeat` 15.0 s; the "
+            "other 1 at most 0.30 s.") in answer
     assert "Per training step, against `tfdata` (1 of 1 decided): as fast as `tfdata` (within ±3%): `tfdata-repeat`." in answer
     assert "**At the boundary of a full-size epoch**, fit waits: `tfdata` 20.0 s per epoch (its own full-size epochs)" in answer
     assert "destroying the used tf.data iterator often waits, idle, until tf.data's autotune thread next wakes" in answer
@@ -272,19 +275,50 @@ def test_a_recommendation_whose_teardown_waits_says_from_how_many_epochs_it_pays
     from study import projection
     from study.report.answer import _teardown_caveat
 
-    def finding(strategy, projected, teardown_probes=0, waits=0, median=float("nan")):
+    def finding(strategy, projected, teardown_probes=0, waits=0, median=float("nan"), teardown=projection.FullTeardown()):
         full = projection.FullBoundary(projection.ONE_ITERATOR, 0.0, teardown_probes=teardown_probes,
-                                       teardown_waits=waits, teardown_seconds=(median, median + 0.3))
+                                       teardown_waits=waits, teardown_seconds=(median, median + 0.3), teardown=teardown)
         return SimpleNamespace(strategy=strategy, projected_seconds=stats.Interval(projected, projected - 1, projected + 1),
                                full_boundary=full, boundary=SimpleNamespace(teardown_seconds=float("nan")))
 
-    chosen, arrays = finding("tfdata-repeat", 60.5, 4, 3, 22.7), finding("arrays", 66.4)
-    # 22.7 s once against 5.9 s per epoch: 3 epochs save 17.7 s, 4 save 23.6 s
-    assert _teardown_caveat(chosen, arrays) == (
-        " Once per fit, fit's teardown (destroying its input iterator when fit ends) takes a median 22.7 s (3 of 4 "
-        "probes waited; left out of the epoch above): against the 5.9 s it saves per epoch on `arrays`, it pays off in "
-        "a fit of 4 epochs or more.")
+    arrays = finding("arrays", 66.4)
+    # At full size: 3 of 4 fits waited, 30.4 s each at a full fit's age - 22.8 s on average, once, against 5.9 s per
+    # epoch: 3 epochs save 17.7 s, 4 save 23.6 s
+    at_full_size = finding("tfdata-repeat", 60.5, teardown=projection.FullTeardown(3, 4, 30.4, 187.5))
+    assert _teardown_caveat(at_full_size, arrays) == (
+        " Once per fit, fit's teardown (destroying its input iterator when fit ends) takes 22.8 s (on average at full "
+        "size: 3 of 4 of this study's fits waited; at a full-size fit's end a wait lasts 30.4 s, the iterator 188 s "
+        "old; left out of the epoch above): against the 5.9 s it saves per epoch on `arrays`, it pays off in a fit of "
+        "4 epochs or more.")
+    # A study from before the probes watched a kept iterator's wake-up: its probes' own destruction.
+    chosen = finding("tfdata-repeat", 60.5, 4, 3, 22.7)
+    assert _teardown_caveat(chosen, arrays).startswith(
+        " Once per fit, fit's teardown (destroying its input iterator when fit ends) takes 22.7 s (median; 3 of 4 "
+        "probes waited; left out of the epoch above)")
     assert _teardown_caveat(finding("tfdata-repeat", 60.5, 4, 0, 0.2), arrays) == ""  # no wait: nothing to say
+    never = finding("tfdata-repeat", 60.5, teardown=projection.FullTeardown(0, 4, 30.4, 187.5))
+    assert _teardown_caveat(never, arrays) == ""  # its fits never waited: nothing to say, however long a wait
+
+
+def test_the_headline_gives_fits_teardown_at_full_size_once_per_fit_after_the_boundary():
+    from types import SimpleNamespace
+
+    from study import analysis, projection
+    from study.report.answer import _boundary_headline
+
+    def finding(strategy, boundary, teardown, waits=False):
+        full = projection.FullBoundary(projection.PROBED, boundary, teardown=teardown)
+        return SimpleNamespace(strategy=strategy, full_boundary=full,
+                               causes=(analysis.WAITS_AT_BOUNDARY,) if waits else ())
+
+    findings = [finding("arrays", 12.9, projection.FullTeardown(3, 4, 27.7, 55.0), waits=True),
+                finding("tfdata-repeat", 0.0, projection.FullTeardown(2, 4, 41.0, 165.0)),
+                finding("pydataset", 0.3, projection.FullTeardown(0, 4, 20.0, 55.0)),
+                finding("grain", 0.0, projection.FullTeardown(1, 4))]  # no wake-up seen: not measured
+    assert _boundary_headline(findings) == (
+        " At a full-size epoch's boundary, `fit` waits on average per epoch: `arrays` 12.9 s; the other 3 at most "
+        "0.30 s. Once per fit, when it ends, a full-size fit's teardown waits on average: `arrays` 20.8 s, "
+        "`tfdata-repeat` 20.5 s; the other 1 at most 0.00 s; not measured at full size for 1.")
 
 
 def test_an_alternative_faster_only_on_its_own_interval_is_not_recommended_and_the_headline_says_why():

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from study.projection import WAIT_SECONDS
+from study.projection import teardown_waits
 
 # The parts a steady epoch is stacked from (other = the rest: callbacks, Keras' loop).
 BOUNDARY_PARTS = ("in_steps_seconds", "before_first_step_seconds", "after_last_step_seconds", "other_seconds")
@@ -26,7 +26,7 @@ class Boundary:
     max_wait_seconds: float  # the largest boundary wait (before + after) of any steady epoch
     busy_share: float  # process CPU / wall over the boundary waits: near 0 = idle waiting, not input work
     teardown_seconds: float  # fit's teardown after the last epoch, once per trial (nan when not recorded)
-    # How many of the trials' own teardowns waited idle (over WAIT_SECONDS, the process CPU subtracted), of how many
+    # How many of the trials' own teardowns waited idle (projection.teardown_waits), of how many
     # recorded, and the longest: fit's own waits, which a probe's destruction rarely shows.
     teardown_waits: int = 0
     teardowns: int = 0
@@ -66,19 +66,6 @@ def boundary(rows: pd.DataFrame, strategy_trials: pd.DataFrame) -> Boundary:
         teardown_waits=waits, teardowns=teardowns, teardown_max_seconds=longest,
         mean_parts=_mean_parts(rows, column),
     )
-
-
-def teardown_waits(trials: pd.DataFrame) -> tuple[int, int, float]:
-    """Of the trials' own fits: (teardowns that waited idle, teardowns recorded, the longest). A wait is what a probe's
-    is (study/projection.py): over WAIT_SECONDS, here with the process CPU subtracted. Not the shortened boundary's
-    0.05 s: a teardown also joins the pipeline's workers (Grain's processes: 0.10-0.17 s idle in the default studies)."""
-    if not {"fit_teardown_seconds", "fit_teardown_cpu_seconds"} <= set(trials.columns):
-        return 0, 0, math.nan
-    wall = pd.to_numeric(trials["fit_teardown_seconds"], errors="coerce")
-    cpu = pd.to_numeric(trials["fit_teardown_cpu_seconds"], errors="coerce").fillna(0.0)
-    recorded = wall.notna()
-    return int((wall - cpu > WAIT_SECONDS)[recorded].sum()), int(recorded.sum()), (
-        float(wall[recorded].max()) if recorded.any() else math.nan)
 
 
 def _mean_parts(rows: pd.DataFrame, column) -> dict:

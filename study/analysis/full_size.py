@@ -46,7 +46,8 @@ def projected(rows, trials_at, probes, strategy, full_steps, shortened):
     # Epochs as long as the user's (or no full setting given): the projection is of the measured epochs themselves.
     steps = full_steps if shortened and full_steps is not None else int(rows["steps"].median())
     own_probes = probes[probes["strategy"] == strategy]
-    boundary = projection.full_boundary(rows, own_probes, new_each, shortened)
+    boundary = dataclasses.replace(projection.full_boundary(rows, own_probes, new_each, shortened),
+                                   teardown=projection.full_teardown(mine, own_probes, new_each, shortened))
     return boundary, projection.projected_epochs(rows, own_probes, boundary, steps)
 
 

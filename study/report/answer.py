@@ -173,14 +173,17 @@ def _alone(recommended) -> str:
 def _teardown_caveat(chosen, baseline) -> str:
     """The per-epoch comparison leaves fit's teardown out (once per fit): when the recommended strategy's teardown
     waits, how long, and from how many epochs on its saving per epoch pays for it."""
-    if chosen.full_boundary is not None and chosen.full_boundary.teardown_probes:
+    full = chosen.full_boundary.teardown if chosen.full_boundary is not None else None
+    if full is not None and not math.isnan(full.seconds):
+        wait, how = full.seconds, f"on average at full size: {_teardown_how(full)}"
+    elif chosen.full_boundary is not None and chosen.full_boundary.teardown_probes:
         wait = chosen.full_boundary.teardown_seconds[0]
-        how = f"{chosen.full_boundary.teardown_waits} of {chosen.full_boundary.teardown_probes} probes waited"
+        how = f"median; {chosen.full_boundary.teardown_waits} of {chosen.full_boundary.teardown_probes} probes waited"
     else:
         wait, how = chosen.boundary.teardown_seconds, "its trials' median"
     if not wait > projection.WAIT_SECONDS:
         return ""
-    text = (f" Once per fit, fit's teardown (destroying its input iterator when fit ends) takes a median "
+    text = (f" Once per fit, fit's teardown (destroying its input iterator when fit ends) takes "
             f"{words.fmt(wait)} s ({how}; left out of the epoch above)")
     saving = baseline.projected_seconds.estimate - chosen.projected_seconds.estimate if baseline is not None else math.nan
     if saving > 0:
@@ -226,34 +229,71 @@ def _per_step_sentence(findings, base: str) -> str:
     return f"Per training step, against `{base}` ({decided} of {len(compared)} decided): " + "; ".join(parts) + "."
 
 
+def _waiting_and_clean(findings) -> tuple[list, list]:
+    """The strategies whose fit waits at a full-size epoch's boundary (the longest wait per epoch first), and the
+    others whose boundary was measured."""
+    measured = [f for f in findings if f.full_boundary is not None]
+    waiting = sorted((f for f in measured if analysis.WAITS_AT_BOUNDARY in f.causes), key=lambda f: -f.full_boundary.seconds)
+    return waiting, [f for f in measured if f not in waiting]
+
+
 def _boundary_headline(findings) -> str:
     """The boundary of the full-size epoch in one sentence for the headline: who waits, how long per epoch on
-    average (probed at a full epoch's age, or measured in full-size epochs); the details below say how and why."""
-    measured = [f for f in findings if f.full_boundary is not None]
-    if not measured:
+    average (probed at a full epoch's age, or measured in full-size epochs), then fit's teardown, once per fit; the
+    details below say how and why."""
+    waiting, clean = _waiting_and_clean(findings)
+    if not waiting and not clean:
         return ""
-    waiting = sorted((f for f in measured if analysis.WAITS_AT_BOUNDARY in f.causes), key=lambda f: -f.full_boundary.seconds)
-    clean = [f for f in measured if f not in waiting]
     most = max((f.full_boundary.seconds for f in clean), default=0.0)
     if not waiting:
-        return f" At a full-size epoch's boundary no strategy waits noticeably (at most {most:.2f} s per epoch)."
+        return f" At a full-size epoch's boundary no strategy waits noticeably (at most {most:.2f} s per epoch).{_teardown_headline(findings)}"
     said = ", ".join(f"`{f.strategy}` {f.full_boundary.seconds:.1f} s" for f in waiting)
     rest = f"; the other {len(clean)} at most {most:.2f} s" if clean else ""
-    return f" At a full-size epoch's boundary, `fit` waits on average per epoch: {said}{rest}."
+    return f" At a full-size epoch's boundary, `fit` waits on average per epoch: {said}{rest}.{_teardown_headline(findings)}"
+
+
+def _full_teardowns(findings) -> list:
+    """The findings whose teardown at the full setting is measured (probed at its age, or in full-size fits)."""
+    return [f for f in findings if f.full_boundary is not None and not math.isnan(f.full_boundary.teardown.seconds)]
+
+
+def _teardown_headline(findings) -> str:
+    """fit's teardown at the full setting, once per fit, in one sentence: who waits, how long on average per fit."""
+    measured = _full_teardowns(findings)
+    if not measured:
+        return ""
+    unmeasured = sum(1 for f in findings if f.full_boundary is not None and f not in measured)
+    unmeasured = f"; not measured at full size for {unmeasured}" if unmeasured else ""
+    waiting = sorted((f for f in measured if f.full_boundary.teardown.seconds > projection.WAIT_SECONDS),
+                     key=lambda f: -f.full_boundary.teardown.seconds)
+    rest = [f for f in measured if f not in waiting]
+    most = max((f.full_boundary.teardown.seconds for f in rest), default=0.0)
+    if not waiting:
+        return f" When a full-size fit ends, its teardown waits at most {most:.2f} s on average{unmeasured}."
+    said = ", ".join(f"`{f.strategy}` {f.full_boundary.teardown.seconds:.1f} s" for f in waiting)
+    others = f"; the other {len(rest)} at most {most:.2f} s" if rest else ""
+    return f" Once per fit, when it ends, a full-size fit's teardown waits on average: {said}{others}{unmeasured}."
+
+
+def _teardown_how(teardown) -> str:
+    """How a FullTeardown's mean per fit came about, in words."""
+    if not math.isnan(teardown.measured_seconds):
+        return f"the mean of this study's {teardown.fits} full-size fit{'' if teardown.fits == 1 else 's'}"
+    return (f"{teardown.waits} of {teardown.fits} of this study's fits waited; at a full-size fit's end a wait lasts "
+            f"{teardown.miss_seconds:.1f} s, the iterator {teardown.age_seconds:.0f} s old")
 
 
 def _boundary_sentence(findings) -> str:
     """The wait at a full-size epoch's boundary, as measured (probes at full age, or full-size epochs)."""
-    waiting = [f for f in findings if f.full_boundary is not None and analysis.WAITS_AT_BOUNDARY in f.causes]
+    waiting, clean = _waiting_and_clean(findings)
     if not waiting:
-        clean = [f for f in findings if f.full_boundary is not None]
         if not clean:
             return ""
         return ("At the boundary of a full-size epoch no strategy waits noticeably: "
                 + ", ".join(f"`{f.strategy}` {f.full_boundary.seconds:.2f} s" for f in clean) + " per epoch."
                 + _teardown_sentence(findings))
     described = []
-    for f in sorted(waiting, key=lambda f: -f.full_boundary.seconds):
+    for f in waiting:
         b = f.full_boundary
         if b.source == projection.PROBED and not math.isnan(b.miss_seconds):
             described.append(f"`{f.strategy}` {b.seconds:.1f} s per epoch ({b.missed} of its {b.boundaries} short "
@@ -264,7 +304,6 @@ def _boundary_sentence(findings) -> str:
                              f"up to {b.destroy_seconds[1]:.1f} s{busy})")
         else:
             described.append(f"`{f.strategy}` {b.seconds:.1f} s per epoch ({b.source})")
-    clean = [f for f in findings if f not in waiting and f.full_boundary is not None]
     sentence = ("**At the boundary of a full-size epoch**, fit waits: " + "; ".join(described) + f" - {STALL_CAUSE}.")
     if clean:
         sentence += " No noticeable wait: " + ", ".join(f"`{f.strategy}` ({f.full_boundary.seconds:.2f} s)" for f in clean) + "."
@@ -272,12 +311,14 @@ def _boundary_sentence(findings) -> str:
 
 
 def _teardown_sentence(findings) -> str:
-    """fit's teardown, once per fit: how often the study's own fits waited idle destroying their last iterator, and
-    for a one-iterator strategy what its probes after a fit of one full epoch measured. The probes rarely wait where
-    fit does (as at the boundary: benchmarks/probe_order.py), so fit's own count comes first."""
+    """fit's teardown, once per fit: how often the study's own fits waited idle destroying their last iterator, what
+    such a wait lasts at the end of a full-size fit (probed at that age: study/projection.FullTeardown), and - in a
+    study from before the probes watched a kept iterator's wake-ups - what those probes' own destruction took."""
     waited = [f for f in findings if f.boundary.teardown_waits]
-    probed = [f for f in findings if f.full_boundary is not None and f.full_boundary.teardown_probes]
-    if not waited and not probed:
+    full = [f for f in _full_teardowns(findings) if f.full_boundary.teardown.seconds > projection.WAIT_SECONDS]
+    probed = [f for f in findings if f.full_boundary is not None and f.full_boundary.teardown_probes
+              and f not in _full_teardowns(findings)]
+    if not waited and not full and not probed:
         return ""
     sentence = ""
     if waited:
@@ -286,8 +327,11 @@ def _teardown_sentence(findings) -> str:
                          f"`{f.strategy}` {f.boundary.teardown_waits} of {f.boundary.teardowns} (up to "
                          f"{f.boundary.teardown_max_seconds:.1f} s)" for f in sorted(
                              waited, key=lambda f: -f.boundary.teardown_waits / f.boundary.teardowns))
-                     + " - the boundary's idle wait for tf.data's autotune thread, once more, and longer in the "
-                     "older iterator of full-size epochs.")
+                     + " - the boundary's idle wait for tf.data's autotune thread, once more.")
+    if full:
+        sentence += (" At the end of a full-size fit, where the iterator is older, on average per fit: "
+                     + "; ".join(f"`{f.strategy}` {f.full_boundary.teardown.seconds:.1f} s ({_teardown_how(f.full_boundary.teardown)})"
+                                 for f in sorted(full, key=lambda f: -f.full_boundary.teardown.seconds)) + ".")
     if probed:
         sentence += (" Keeping one iterator moves the epoch boundary's destruction to the end of fit; its probes "
                      "after a fit of one full epoch, which rarely wait where fit does: " + "; ".join(

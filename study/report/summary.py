@@ -67,12 +67,14 @@ def _full_size_section(study: analysis.Study, result: analysis.Analysis) -> list
     probes = tables.probe_table(result) + tables.probe_errors(study)
     if probes:
         lines += ["", "## The boundary at a full epoch's age", "",
-                  "Each probe held a used iterator, idle, until it was as old as a full epoch of its trial's pace, and "
-                  "on until its autotune thread next woke (watched from /proc: study/autotune_wakeups.py), then "
+                  "Each probe held a used iterator, idle, until it was as old as fit's where a full-size fit destroys it "
+                  "(a full epoch of its trial's pace at an epoch boundary; three, at the end of a fit that keeps one "
+                  "iterator), and on until its autotune thread next woke (watched from /proc: study/autotune_wakeups.py), then "
                   "destroyed it, timed, with the process CPU over it (near 0%: idle waiting). A probe's own destruction "
                   "rarely waits, where fit's boundaries mostly do (benchmarks/probe_order.py): how often a boundary "
-                  "waits comes from the short epochs, how long from the probe. Its CPU while holding shows what it cost "
-                  "the trials it overlapped.", ""] + probes
+                  "waits comes from the short epochs, how long from the probe - and so for fit's teardown, once per "
+                  "fit (the second table: how often from this study's fits, how long from the probe at a full fit's "
+                  "end). Its CPU while holding shows what it cost the trials it overlapped.", ""] + probes
     return lines
 
 

@@ -42,11 +42,11 @@ def full_epoch_table(result: analysis.Analysis) -> list[str]:
 
 
 def probe_table(result: analysis.Analysis) -> list[str]:
-    """The boundary probes at a full epoch's age: between epochs, and at the end of a fit that keeps one iterator."""
+    """The boundary probes at full age: between epochs, and fit's teardown at the end of a full-size fit."""
     probed = [(value, f) for value, f in _each_finding(result)
               if f.full_boundary is not None and f.full_boundary.source == projection.PROBED]
     teardowns = [(value, f) for value, f in _each_finding(result)
-                 if f.full_boundary is not None and f.full_boundary.teardown_probes]
+                 if f.full_boundary is not None and (f.full_boundary.teardown_probes or f.full_boundary.teardown.fits)]
     lines = _markdown(
         ["strategy", "short epochs' boundaries that waited idle", "full age to the next autotune wake-up s (median)",
          "probes", "probes that waited over 1 s", "destroying the used iterator s (median / largest)",
@@ -58,10 +58,13 @@ def probe_table(result: analysis.Analysis) -> list[str]:
     ) if probed else []
     if teardowns:
         lines += ([""] if lines else []) + _markdown(
-            ["strategy (one iterator for all of fit)", "probes of fit's end", "waited over 1 s", "destroying it s (median / largest)"],
-            [[_name(f, value), str(b.teardown_probes), str(b.teardown_waits),
-              f"{fmt(b.teardown_seconds[0], 2)} / {fmt(b.teardown_seconds[1], 2)}"]
-             for value, f in teardowns for b in [f.full_boundary]],
+            ["strategy: fit's teardown", "this study's fits whose teardown waited idle", "iterator's age at a full-size fit's end s",
+             "that age to the next autotune wake-up s (median)", "on average per full-size fit s",
+             "one kept iterator: probes of fit's end (waited over 1 s)", "their own destruction s (median / largest)"],
+            [[_name(f, value), f"{t.waits} of {t.fits}", fmt(t.age_seconds), fmt(t.miss_seconds, 1), fmt(t.seconds, 1),
+              f"{b.teardown_probes} ({b.teardown_waits})" if b.teardown_probes else "-",
+              f"{fmt(b.teardown_seconds[0], 2)} / {fmt(b.teardown_seconds[1], 2)}" if b.teardown_probes else "-"]
+             for value, f in teardowns for b in [f.full_boundary] for t in [b.teardown]],
         )
     return lines
 
