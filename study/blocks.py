@@ -259,16 +259,30 @@ def _closing_seconds(holders: HeldTrials) -> float:
 
 def record_ending(out: Path, started: float, ending: Ending) -> None:
     """How the study ended, in plan.json: blocks, why it stopped, its time before the report, and how much of
-    that time was spent inside measured epochs (warm-up epochs included; this run's trials, a resumed
-    study's earlier ones too)."""
+    that time was spent measuring (this run's trials, a resumed study's earlier ones too): inside measured epochs
+    (warm-up epochs included), in fit's teardowns (the boundary at the end of fit, reported once per fit) and in the
+    limit's diagnostic fits (their steps timed and reported)."""
     path = out / schema.PLAN
     record = results_files.read_json(path) if path.exists() else {}
     rows = results_files.read_study_table(out, schema.RESULTS)
+    trials = results_files.read_study_table(out, schema.TRIALS)
     record["ending"] = {
         "blocks_run": ending.blocks_run, "stopped": ending.stopped, "seconds_before_report": time.monotonic() - started,
-        "seconds_in_epochs": float(rows["epoch_seconds"].astype(float).sum()) if len(rows) else 0.0,
+        "seconds_in_epochs": _sum(rows, "epoch_seconds"),
+        "seconds_at_fit_teardowns": _sum(trials, "fit_teardown_seconds"),
+        "seconds_in_diagnostic_fits": _sum(trials, "diagnostic_seconds"),
     }
     results_files.write_json(path, record)
+
+
+def _sum(table, column: str) -> float:
+    """A column's total (0 for a table without it: a study from before it was recorded)."""
+    import pandas as pd
+
+    return float(pd.to_numeric(table[column], errors="coerce").sum()) if len(table) and column in table.columns else 0.0
+
+
+MEASURING = ("seconds_in_epochs", "seconds_at_fit_teardowns", "seconds_in_diagnostic_fits")  # plan.json `ending`
 
 
 def record_whole_study(out: Path, started: float) -> None:
@@ -280,4 +294,5 @@ def record_whole_study(out: Path, started: float) -> None:
     ending["seconds_whole_study"] = time.monotonic() - started
     if ending.get("seconds_in_epochs") is not None:
         ending["share_in_epochs"] = ending["seconds_in_epochs"] / ending["seconds_whole_study"]
+        ending["share_measuring"] = sum(ending.get(name, 0.0) for name in MEASURING) / ending["seconds_whole_study"]
     results_files.write_json(path, record)

@@ -26,8 +26,15 @@ class ResultsError(Exception):
 
 
 def append_rows(path: Path, columns: list[str], rows: list[dict]) -> None:
-    """Append rows (writing the header first if the file is new), then flush and fsync."""
+    """Append rows (writing the header first if the file is new), then flush and fsync. A file begun by an older
+    version of the study (a resumed study) keeps its own columns: a column added since is left out of its rows, so
+    that every row has as many fields as its header."""
     new = not path.exists() or path.stat().st_size == 0
+    if not new:
+        with open(path, encoding="utf-8", newline="") as handle:
+            header = next(csv.reader([handle.readline()]), [])
+        if header and set(header) <= set(columns) and header != list(columns):
+            columns = header
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     if new:

@@ -34,7 +34,7 @@ BOUNDARY_COLUMNS = (
 # (inputs.base.FeedStrategy.diagnostic): what it changes, and its steps beside the strategy's own fitted again.
 DIAGNOSTIC_COLUMNS = (
     "batch_shape", "diagnostic", "diagnostic_step_seconds", "diagnostic_cpu_seconds_per_step",
-    "diagnostic_reference_step_seconds", "diagnostic_reference_cpu_seconds_per_step",
+    "diagnostic_reference_step_seconds", "diagnostic_reference_cpu_seconds_per_step", "diagnostic_seconds",
 )
 RESULT_COLUMNS = [
     "strategy", "repeat", "sweep", "sweep_value", "epoch", "warmup", "started_at", "epoch_seconds",

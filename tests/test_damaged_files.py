@@ -349,3 +349,15 @@ def test_a_rebuild_that_fails_fails_the_trial_naming_the_file(rebuilds):
     assert final.status == "failed"
     assert final.error == ("/records/train-3 is damaged, and rebuilding it failed: TFRecords in /records: "
                            "[Errno 28] No space left on device")
+
+
+def test_rows_appended_to_a_table_begun_by_an_older_version_keep_its_columns(tmp_path):
+    # A study resumed after an upgrade that added a column: its trials.csv keeps the header it began with, and every
+    # row has as many fields as that header - none is read as damaged, none is rerun for it.
+    from study.results_files import append_rows
+
+    path = tmp_path / "trials.csv"
+    append_rows(path, ["strategy", "repeat", "status"], [{"strategy": "arrays", "repeat": 1, "status": "ok"}])
+    append_rows(path, ["strategy", "repeat", "status", "added"],
+                [{"strategy": "tfdata", "repeat": 1, "status": "ok", "added": 2.5}])
+    assert path.read_text() == "strategy,repeat,status\narrays,1,ok\ntfdata,1,ok\n"

@@ -94,6 +94,10 @@ def test_a_budgeted_study_calibrates_a_block_and_records_its_share_inside_epochs
     ending = plan["ending"]
     assert 0 < ending["seconds_in_epochs"] < ending["seconds_before_report"] <= ending["seconds_whole_study"]
     assert ending["share_in_epochs"] == pytest.approx(ending["seconds_in_epochs"] / ending["seconds_whole_study"])
+    # fit's teardowns and the limit's diagnostic fits are measured too, and counted apart
+    assert ending["seconds_at_fit_teardowns"] >= 0 and ending["seconds_in_diagnostic_fits"] >= 0
+    assert ending["share_measuring"] == pytest.approx(sum(ending[name] for name in (
+        "seconds_in_epochs", "seconds_at_fit_teardowns", "seconds_in_diagnostic_fits")) / ending["seconds_whole_study"])
 
 
 @pytest.mark.parametrize("design", ["block", "fork"])

@@ -37,8 +37,15 @@ def budget_lines(study: analysis.Study, config: StudyConfig) -> list[str]:
         if ending.get("seconds_in_epochs") and ending["seconds_before_report"] > 0:
             share = ending["seconds_in_epochs"] / ending["seconds_before_report"]
             lines[-1] += (f" {ending['seconds_in_epochs'] / 60:.1f} min of it ({share:.0%}) were spent inside measured "
-                          "epochs (warm-up epochs included); the rest went to starting processes, building the model, "
-                          "evaluation, the pipeline-alone pass, the boundary probes' full-size draws and the calibration.")
+                          "epochs (warm-up epochs included)")
+            teardowns, diagnostic = ending.get("seconds_at_fit_teardowns"), ending.get("seconds_in_diagnostic_fits")
+            if teardowns is not None and diagnostic is not None:
+                measuring = ending["seconds_in_epochs"] + teardowns + diagnostic
+                lines[-1] += (f", {teardowns / 60:.1f} min in fit's teardowns (the boundary at the end of fit, measured "
+                              f"and reported) and {diagnostic / 60:.1f} min in the limit's diagnostic fits: "
+                              f"{measuring / ending['seconds_before_report']:.0%} measuring")
+            lines[-1] += ("; the rest went to starting processes, building the model, evaluation, the pipeline-alone "
+                          "pass, the boundary probes' full-size draws and the calibration.")
     return lines
 
 
