@@ -11,9 +11,11 @@ median lies inside the projected interval.
 Then the boundary's two parts apart: how often boundaries waited idle (the budgeted study's shortened epochs
 against the full-size ones) and how long a wait lasts at full age (the probes' watch of the autotune thread against
 the full-size waits). Then fit's teardown, once per fit, which the per-epoch projection leaves out but the headline weighs against the
-per-epoch saving ("it pays off in a fit of N epochs or more"): per strategy, what the budgeted study's probes measured
-at a full epoch's age (a strategy that keeps one iterator: its destruction when fit ends; the others: their
-epoch-boundary destructions) beside every full-size trial's measured teardown (`fit_teardown_seconds`).
+per-epoch saving ("it pays off in a fit of N epochs or more"): per strategy, the budgeted study's projection of it
+(study/projection.FullTeardown: how often its own fits' teardowns waited idle, times the wait from a full-size fit's
+end to the autotune thread's next wake-up, which its probes watched at that age) beside every full-size trial's
+measured teardown (`fit_teardown_seconds`) and their mean. A budgeted study from before the probes watched a kept
+iterator's wake-up shows its probes' own destruction instead.
 
 Usage: python benchmarks/projection_check.py --projected runs/<budgeted> --measured reports/full-size
 """
@@ -92,8 +94,8 @@ def _misses(projected: dict, steady) -> None:
 
 
 def _teardowns(projected: dict, full) -> None:
-    print("\nfit's teardown (once per fit): probed at a full epoch's age in the budgeted study / measured at the end of "
-          "each full-size fit, s")
+    print("\nfit's teardown (once per fit): projected per full-size fit by the budgeted study / measured at the end of "
+          "each full-size fit (and their mean), s")
     trials = full.ok_trials
     for strategy, p in projected.items():
         column = trials.loc[trials["strategy"] == strategy, "fit_teardown_seconds"] if "fit_teardown_seconds" in trials else []
@@ -101,7 +103,11 @@ def _teardowns(projected: dict, full) -> None:
         if not measured:
             continue
         b = p.full_boundary
-        if b is not None and b.teardown_probes:
+        t = b.teardown if b is not None else None
+        if t is not None and not math.isnan(t.seconds):
+            probed = (f"{t.seconds:5.1f} on average ({t.waits} of {t.fits} fits waited; a wait lasts {t.miss_seconds:.1f}"
+                      f" at {t.age_seconds:.0f} s)")
+        elif b is not None and b.teardown_probes:
             probed = (f"median {b.teardown_seconds[0]:5.1f}, largest {b.teardown_seconds[1]:5.1f} "
                       f"({b.teardown_waits} of {b.teardown_probes} waited, at fit's end)")
         elif b is not None and b.probes:
@@ -109,7 +115,8 @@ def _teardowns(projected: dict, full) -> None:
                       f"({b.waits} of {b.probes} waited, at an epoch boundary)")
         else:
             probed = "not probed"
-        print(f"{strategy:<16} {probed:<56} measured: " + ", ".join(f"{value:.1f}" for value in measured))
+        print(f"{strategy:<16} {probed:<60} measured: " + ", ".join(f"{value:.1f}" for value in measured)
+              + f" (mean {sum(measured) / len(measured):.1f})")
 
 
 if __name__ == "__main__":

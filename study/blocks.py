@@ -77,7 +77,7 @@ def run_blocks(config: StudyConfig, plan: list[Trial], done: set, progress: Prog
         ending = _run_each_block(config, plan, done, progress, echo, started, holders)
         if holders.waiting:
             echo_quietly(echo, f"Waiting for {holders.waiting} process(es) still holding a used iterator until it is as "
-                               "old as a full epoch, to measure that boundary ...")
+                               "old as a full-size fit's where fit destroys it, to measure that wait ...")
             holders.wait()
         return ending
     except (KeyboardInterrupt, Interrupted):
