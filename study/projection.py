@@ -47,6 +47,12 @@ WAIT_SECONDS = 1.0  # a destruction longer than this counts as a wait (the refer
 # ended), every other boundary took at most 0.035 s, 0.003 s of it idle (benchmarks/short_misses.py,
 # reports/benchmarks/short_misses.txt). Until 2026-12-07 the threshold was 0.5 s and missed the short misses.
 IDLE_WAIT_SECONDS = 0.05
+# fit's teardown idle longer than this missed the wake-up. Not IDLE_WAIT_SECONDS: a teardown also joins the pipeline's
+# workers, idle - Grain's processes took 0.08-0.17 s in every fit of the default studies - while the tf.data feeds'
+# teardowns that did not wait were idle at most 0.01 s and short misses 0.25-1.0 s (trials.csv of
+# reports/all-30min-session10 and all-30min-session11). Until 2026-12-07 the threshold was WAIT_SECONDS (1 s), which
+# left those short misses uncounted.
+TEARDOWN_IDLE_WAIT_SECONDS = 0.2
 PROBED, ONE_ITERATOR, OWN_EPOCHS, NOT_PROBED = "probed at full age", "one iterator for all of fit", "its own full-size epochs", "not probed"
 
 
@@ -100,15 +106,14 @@ class FullBoundary:
 
 
 def teardown_waits(trials: pd.DataFrame) -> tuple[int, int, float]:
-    """Of the trials' own fits: (teardowns that waited idle, teardowns recorded, the longest). A wait is what a probe's
-    is: over WAIT_SECONDS, here with the process CPU subtracted. Not the shortened boundary's IDLE_WAIT_SECONDS: a
-    teardown also joins the pipeline's workers (Grain's processes: 0.10-0.17 s idle in the default studies)."""
+    """Of the trials' own fits: (teardowns that waited idle, teardowns recorded, the longest): idle (the process CPU
+    subtracted) over TEARDOWN_IDLE_WAIT_SECONDS."""
     if not {"fit_teardown_seconds", "fit_teardown_cpu_seconds"} <= set(trials.columns):
         return 0, 0, math.nan
     wall = pd.to_numeric(trials["fit_teardown_seconds"], errors="coerce")
     cpu = pd.to_numeric(trials["fit_teardown_cpu_seconds"], errors="coerce").fillna(0.0)
     recorded = wall.notna()
-    return int((wall - cpu > WAIT_SECONDS)[recorded].sum()), int(recorded.sum()), (
+    return int((wall - cpu > TEARDOWN_IDLE_WAIT_SECONDS)[recorded].sum()), int(recorded.sum()), (
         float(wall[recorded].max()) if recorded.any() else math.nan)
 
 

@@ -333,8 +333,8 @@ def _teardown_sentence(findings) -> str:
                      + "; ".join(f"`{f.strategy}` {f.full_boundary.teardown.seconds:.1f} s ({_teardown_how(f.full_boundary.teardown)})"
                                  for f in sorted(full, key=lambda f: -f.full_boundary.teardown.seconds)) + ".")
     if probed:
-        sentence += (" Keeping one iterator moves the epoch boundary's destruction to the end of fit; its probes "
-                     "after a fit of one full epoch, which rarely wait where fit does: " + "; ".join(
+        sentence += (" Keeping one iterator moves the epoch boundary's destruction to the end of fit; what its "
+                     "probes' own destruction there took, which rarely waits where fit does: " + "; ".join(
                          f"`{f.strategy}` {f.full_boundary.teardown_seconds[0]:.1f} s median, up to "
                          f"{f.full_boundary.teardown_seconds[1]:.1f} s ({f.full_boundary.teardown_waits} of "
                          f"{f.full_boundary.teardown_probes} waited)" for f in probed) + ".")
