@@ -244,12 +244,18 @@ def _boundary_headline(findings) -> str:
     waiting, clean = _waiting_and_clean(findings)
     if not waiting and not clean:
         return ""
-    most = max((f.full_boundary.seconds for f in clean), default=0.0)
+    said, rest, most = _who_waits(waiting, clean, lambda f: f.full_boundary.seconds)
     if not waiting:
         return f" At a full-size epoch's boundary no strategy waits noticeably (at most {most:.2f} s per epoch).{_teardown_headline(findings)}"
-    said = ", ".join(f"`{f.strategy}` {f.full_boundary.seconds:.1f} s" for f in waiting)
-    rest = f"; the other {len(clean)} at most {most:.2f} s" if clean else ""
     return f" At a full-size epoch's boundary, `fit` waits on average per epoch: {said}{rest}.{_teardown_headline(findings)}"
+
+
+def _who_waits(waiting, rest, seconds) -> tuple[str, str, float]:
+    """For a headline sentence: the waiting strategies with their `seconds` ("`a` 12.9 s, ..."), the rest counted
+    with their largest ("; the other 3 at most 0.35 s", empty without any), and that largest."""
+    most = max((seconds(f) for f in rest), default=0.0)
+    said = ", ".join(f"`{f.strategy}` {seconds(f):.1f} s" for f in waiting)
+    return said, (f"; the other {len(rest)} at most {most:.2f} s" if rest else ""), most
 
 
 def _full_teardowns(findings) -> list:
@@ -266,12 +272,10 @@ def _teardown_headline(findings) -> str:
     unmeasured = f"; not measured at full size for {unmeasured}" if unmeasured else ""
     waiting = sorted((f for f in measured if f.full_boundary.teardown.seconds > projection.WAIT_SECONDS),
                      key=lambda f: -f.full_boundary.teardown.seconds)
-    rest = [f for f in measured if f not in waiting]
-    most = max((f.full_boundary.teardown.seconds for f in rest), default=0.0)
+    said, others, most = _who_waits(waiting, [f for f in measured if f not in waiting],
+                                    lambda f: f.full_boundary.teardown.seconds)
     if not waiting:
         return f" When a full-size fit ends, its teardown waits at most {most:.2f} s on average{unmeasured}."
-    said = ", ".join(f"`{f.strategy}` {f.full_boundary.teardown.seconds:.1f} s" for f in waiting)
-    others = f"; the other {len(rest)} at most {most:.2f} s" if rest else ""
     return f" Once per fit, when it ends, a full-size fit's teardown waits on average: {said}{others}{unmeasured}."
 
 
