@@ -335,7 +335,11 @@ def _teardown_sentence(findings) -> str:
     if full:
         sentence += (" At the end of a full-size fit, where the iterator is older, on average per fit: "
                      + "; ".join(f"`{f.strategy}` {f.full_boundary.teardown.seconds:.1f} s ({_teardown_how(f.full_boundary.teardown)})"
-                                 for f in sorted(full, key=lambda f: -f.full_boundary.teardown.seconds)) + ".")
+                                 for f in sorted(full, key=lambda f: -f.full_boundary.teardown.seconds))
+                     + ". A wait lasts until the autotune thread's next wake-up after the iterator's age (to within a "
+                     "second at full size: benchmarks/teardown_ages.py), 0-60 s as that age falls; the age is projected "
+                     "from this study's pace, so a fit whose real age differs by some seconds can wait quite another "
+                     "time.")
     if probed:
         sentence += (" Keeping one iterator moves the epoch boundary's destruction to the end of fit; what its "
                      "probes' own destruction there took, which rarely waits where fit does: " + "; ".join(
