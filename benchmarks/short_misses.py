@@ -36,6 +36,7 @@ def boundaries(out: Path, strategies):
     rows = []
     for (strategy, block), trial in results[results["strategy"].isin(strategies)].groupby(["strategy", "repeat"]):
         trial = trial.reset_index(drop=True)
+        missed = projection.missed_wakeups(trial)  # per epoch row: its boundary (before its first step) missed
         for before, after in zip(trial.index[:-1], trial.index[1:]):
             p, c = trial.loc[before], trial.loc[after]
             gap = c["started_at"] - (p["started_at"] + p["epoch_seconds"])  # between on_epoch_end and on_epoch_begin
@@ -45,7 +46,7 @@ def boundaries(out: Path, strategies):
                              wait=c["before_first_step_seconds"],
                              idle=c["before_first_step_seconds"] - c["before_first_step_cpu_seconds"],
                              age_at_end=age + c["before_first_step_seconds"],
-                             counted=bool(projection.missed_wakeups(trial.loc[[after]]).iloc[0])))
+                             counted=bool(missed.loc[after])))
     return pd.DataFrame(rows)
 
 

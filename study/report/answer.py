@@ -319,9 +319,10 @@ def _teardown_sentence(findings) -> str:
     such a wait lasts at the end of a full-size fit (probed at that age: study/projection.FullTeardown), and - in a
     study from before the probes watched a kept iterator's wake-ups - what those probes' own destruction took."""
     waited = [f for f in findings if f.boundary.teardown_waits]
-    full = [f for f in _full_teardowns(findings) if f.full_boundary.teardown.seconds > projection.WAIT_SECONDS]
+    measured = _full_teardowns(findings)
+    full = [f for f in measured if f.full_boundary.teardown.seconds > projection.WAIT_SECONDS]
     probed = [f for f in findings if f.full_boundary is not None and f.full_boundary.teardown_probes
-              and f not in _full_teardowns(findings)]
+              and f not in measured]
     if not waited and not full and not probed:
         return ""
     sentence = ""
