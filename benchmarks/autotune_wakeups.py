@@ -56,8 +56,11 @@ def main() -> int:
         cpu = time.process_time()
         figures = probe.hold_and_destroy(args.age)
         seen = ", ".join(f"{wakeup:.2f}" for wakeup in probe._watch.wakeups)
+        rough = ", ".join(f"{wakeup:.1f}" for wakeup in probe._watch.rough_wakeups)
         print(f"{name}: {probe.steps} batches drawn in {probe.drain_seconds:.1f} s; {len(probe._watch.tids)} threads seen waking "
-              f"at {seen or 'no time'} s; next after {args.age:g} s: +{figures['next_wakeup_seconds']:.2f} s; "
+              f"at {seen or 'no time'} s (placed by the polls, slow ones included: {rough or 'none'}); "
+              f"last before {args.age:g} s: -{figures['previous_wakeup_seconds']:.1f} s; "
+              f"next after {args.age:g} s: +{figures['next_wakeup_seconds']:.2f} s; "
               f"destroyed at {figures['age_seconds']:.1f} s in {figures['destroy_seconds']:.2f} s; "
               f"CPU over the hold {figures['hold_cpu_seconds']:.3f} s, and the destruction {time.process_time() - cpu:.3f} s in all",
               flush=True)

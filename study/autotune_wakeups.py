@@ -58,20 +58,28 @@ def voluntary_switches(tids) -> int | None:
 
 GAP_SECONDS = 0.5  # polls further apart than this lost sight of the threads: a rise then is not timed
 SLOW_POLL_SECONDS = 1.0  # before the hold's last second: enough to see that the threads wake at all
+# The slow polls still time each wake-up to within their interval: enough to say where the wake-up before an age
+# came, and so how long the interval between wake-ups is there (a wait's range at that age). A rise after a longer
+# gap is not placed; rises within ROUGH_QUIET_SECONDS of the last belong to the same run (a run can straddle a poll).
+ROUGH_GAP_SECONDS = 2.0
+ROUGH_QUIET_SECONDS = 2.5
 
 
 class WakeupWatch:
     """The wake-ups of one iterator's threads, in seconds since `born` (perf_counter): each watch is polled, with
     every other one of this process, while a probe holds its iterator (`sleep_until`, `next_wakeup_after`), so a
     process holding several iterators sees all their threads. A rise is timed only when the poll before it was
-    recent; after a gap the count is taken again, untimed."""
+    recent; after a gap the count is taken again, untimed. `rough_wakeups` places every wake-up the slow polls saw
+    too, each at the poll that saw it (at most a poll's interval late)."""
 
     def __init__(self, tids, born: float):
         self.tids, self.born = frozenset(tids), born
         self.wakeups: list[float] = []
+        self.rough_wakeups: list[float] = []
         self.continuous_since = None  # age from which the polls have had no gap
         self.rises = 0  # every rise seen, timed or not: none over a long hold means no autotune thread to wait for
         self._switches, self._polled_at, self._last_rise = None, None, -float("inf")
+        self._last_rough_rise = -float("inf")
         _WATCHING.append(self)
 
     def close(self) -> None:
@@ -85,6 +93,9 @@ class WakeupWatch:
             return
         if self._switches is not None and switches > self._switches:
             self.rises += 1
+            if now - self._polled_at <= ROUGH_GAP_SECONDS and now - self._last_rough_rise > ROUGH_QUIET_SECONDS:
+                self.rough_wakeups.append(now - self.born)
+            self._last_rough_rise = now
         if self._polled_at is None or now - self._polled_at > GAP_SECONDS:
             self.continuous_since = now - self.born
         elif switches > self._switches:
@@ -112,6 +123,13 @@ def sleep_until(deadline: float, watch_for: float = 1.0) -> None:
     while (left := deadline - time.perf_counter()) > 0:
         time.sleep(min(POLL_SECONDS, left))
         poll_all()
+
+
+def last_wakeup_before(watch: WakeupWatch, age: float) -> float | None:
+    """The age of `watch`'s last wake-up at or before `age` that a poll placed (to within a slow poll's interval);
+    None if none was seen (a hold that began after it, or no autotune thread)."""
+    seen = [wakeup for wakeup in (*watch.rough_wakeups, *watch.wakeups) if wakeup <= age]
+    return max(seen) if seen else None
 
 
 def next_wakeup_after(watch: WakeupWatch, age: float, deadline: float) -> float | None:

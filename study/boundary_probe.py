@@ -17,7 +17,7 @@ wrong age. This probe measures one at the right age, driving Keras' own epoch it
    time, counted from its first batch); for a strategy that keeps one iterator, at the end of a full-size fit
    (`destroyed_at`), as old as FULL_FIT_EPOCHS full epochs. It is held on until its autotune thread next wakes
    (study/autotune_wakeups.py: `next_wakeup_seconds`, how long fit waits there at the full age when it misses that
-   wake-up); then it is destroyed, timed, with the process CPU over it. fit's teardown of a strategy that makes an
+   wake-up; `previous_wakeup_seconds`, how long before the full age it last woke); then it is destroyed, timed, with the process CPU over it. fit's teardown of a strategy that makes an
    iterator each epoch destroys the last epoch's, one epoch old: the boundary's age, and its figure.
 
 An iterator destroyed this way, with no model trained on it, almost never waits, while fit's own boundaries miss
@@ -106,10 +106,11 @@ class UsedIterator:
         it; the figures for boundary.csv."""
         hold_cpu = time.process_time()
         autotune_wakeups.sleep_until(self.born + age_seconds)
-        next_wakeup = None
+        next_wakeup = previous_wakeup = None
         if self._watch is not None:
             next_wakeup = autotune_wakeups.next_wakeup_after(
                 self._watch, age_seconds, deadline=self.born + age_seconds + WAKEUP_SEARCH_SECONDS)
+            previous_wakeup = autotune_wakeups.last_wakeup_before(self._watch, age_seconds)
             self._watch.close()
         hold_cpu = time.process_time() - hold_cpu
         age = time.perf_counter() - self.born
@@ -127,6 +128,9 @@ class UsedIterator:
             "hold_cpu_seconds": hold_cpu,
             # From the full age to the autotune thread's next wake-up: the wait of a boundary there that misses it.
             "next_wakeup_seconds": math.nan if next_wakeup is None else next_wakeup - age_seconds,
+            # From the wake-up before the full age to the full age: with the one above, the interval between the
+            # wake-ups around that age - the range of the wait of an age known less well than that.
+            "previous_wakeup_seconds": math.nan if previous_wakeup is None else age_seconds - previous_wakeup,
         }
 
     def figures(self) -> dict:

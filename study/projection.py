@@ -22,7 +22,8 @@ steps. A study that trains full epochs measures the boundary at full age already
 
 fit's teardown comes once per fit, not per epoch: it is projected apart, per fit (FullTeardown), the same way - how
 often the study's own fits' teardowns waited idle, times how long such a wait lasts at the age a full-size fit's
-iterator has when fit destroys it (its probes' next wake-up after that age).
+iterator has when fit destroys it (its probes' next wake-up after that age; for an iterator kept for all of fit,
+whose age is projected less well, the mean over the interval between the wake-ups around that age).
 
 Blocks keep their pairing, so the projected epochs are compared with the study's paired statistics
 (study/stats.py) like any other measure. Pure pandas/NumPy on the saved tables.
@@ -67,9 +68,13 @@ class FullTeardown:
 
     waits: int = 0
     fits: int = 0
-    miss_seconds: float = math.nan  # median over the probes
+    miss_seconds: float = math.nan  # how long a wait lasts: see full_teardown
     age_seconds: float = math.nan  # median age the probes held their iterators to: a full-size fit's at its end
     measured_seconds: float = math.nan
+    # Median over the probes: the interval between the autotune thread's wake-ups around that age. When known, a
+    # kept iterator's wait is averaged over it (`averaged`): its age is not known to within it.
+    interval_seconds: float = math.nan
+    averaged: bool = False
 
     @property
     def seconds(self) -> float:
@@ -130,8 +135,18 @@ def full_teardown(trials: pd.DataFrame, probes: pd.DataFrame, new_iterator_each_
     miss = miss_seconds(where)[watched]
     # The age the watching probes held their iterators to (each was destroyed later, after the wake-up it waited for).
     ages = pd.to_numeric(where.get("target_age_seconds", pd.Series(math.nan, index=where.index)), errors="coerce")[watched].dropna()
-    return FullTeardown(waits, fits, float(miss.median()) if len(miss) else math.nan,
-                        float(ages.median()) if len(ages) else math.nan)
+    intervals = wakeup_intervals(where)[watched].dropna()
+    interval = float(intervals.median()) if len(intervals) else math.nan
+    teardown = FullTeardown(waits, fits, float(miss.median()) if len(miss) else math.nan,
+                            float(ages.median()) if len(ages) else math.nan, interval_seconds=interval)
+    if new_iterator_each_epoch or math.isnan(interval):
+        return teardown
+    # A kept iterator is FULL_FIT_EPOCHS epochs old when fit ends, the first epoch's warm-up included: its age is
+    # projected less well than an epoch's. In the full-size check, each fit's real age lay 6 s below to 36 s above
+    # its strategy's probes' median age (reports/benchmarks/teardown_ages.txt, against reports/all-30min-session11's
+    # probes) - most of the 60-s interval between wake-ups there - and its wait was the rest of that interval at its
+    # own age. So the wait is averaged over the interval the age falls in: half of it.
+    return dataclasses.replace(teardown, miss_seconds=interval / 2, averaged=True)
 
 
 def epoch_probes(probes: pd.DataFrame) -> pd.DataFrame:
@@ -201,6 +216,13 @@ def missed_wakeups(rows: pd.DataFrame) -> pd.Series:
     wall = pd.to_numeric(rows.get("before_first_step_seconds", pd.Series(0.0, index=rows.index)), errors="coerce")
     cpu = pd.to_numeric(rows.get("before_first_step_cpu_seconds", pd.Series(0.0, index=rows.index)), errors="coerce")
     return (wall - cpu.fillna(0.0) > IDLE_WAIT_SECONDS).where(wall.notna())
+
+
+def wakeup_intervals(probes: pd.DataFrame) -> pd.Series:
+    """Per probe: the interval between the autotune thread's wake-ups around the full age (NaN where either was not
+    seen, as in files written before the probes placed the one before it)."""
+    before = pd.to_numeric(probes.get("previous_wakeup_seconds", pd.Series(math.nan, index=probes.index)), errors="coerce")
+    return before + miss_seconds(probes)
 
 
 def miss_seconds(probes: pd.DataFrame) -> pd.Series:

@@ -53,11 +53,12 @@ TRIAL_COLUMNS = [
 # end of a full-size fit for a strategy that keeps one, at its FULL_FIT_EPOCHS epochs' age) - the used iterator's age
 # when destroyed and what destroying it took (wall, and process CPU: near 0 = idle waiting), the next epoch's
 # iterator made and its first batch drawn at the full data size, the probe's own CPU over its idle hold (what it cost the trials it overlapped), and from the full age to
-# the iterator's autotune thread's next wake-up (the wait of a boundary there that misses it; empty if not seen).
+# the iterator's autotune thread's next wake-up (the wait of a boundary there that misses it; empty if not seen), and
+# from its wake-up before the full age to that age (to within a second; with the next, the interval they wake at there).
 BOUNDARY_PROBE_COLUMNS = [
     "strategy", "repeat", "sweep_value", "destroyed_at", "full_steps", "target_age_seconds", "age_seconds", "destroy_seconds",
     "destroy_cpu_seconds", "next_iterator_seconds", "next_iterator_cpu_seconds", "drain_seconds", "hold_cpu_seconds",
-    "next_wakeup_seconds",
+    "next_wakeup_seconds", "previous_wakeup_seconds",
 ]
 # The columns a file must have to be read at all.
 REQUIRED = {

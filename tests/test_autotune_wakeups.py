@@ -52,6 +52,21 @@ def test_the_first_wake_up_after_an_age_is_the_one_that_came_after_it():
     assert any(1.2 <= wakeup < 2.0 for wakeup in watch.wakeups)
 
 
+def test_the_slow_polls_place_the_wake_up_before_an_age_to_within_their_interval():
+    thread, release, started, born = _sleeper(2.5, 4.0)  # wakes about 2.5 s and 6.5 s after it starts
+    watch = autotune_wakeups.WakeupWatch(started, born)
+    try:
+        autotune_wakeups.sleep_until(born + 5.5)  # polls once a second until the last second before 5.5 s
+        before = autotune_wakeups.last_wakeup_before(watch, 5.5)
+        after = autotune_wakeups.next_wakeup_after(watch, 5.5, deadline=born + 20.0)
+    finally:
+        watch.close()
+        release.set()
+    assert before is not None and 2.5 <= before < 2.5 + 1.5  # seen by the first slow poll after it
+    assert after is not None and 6.5 <= after < 6.5 + 1.5
+    assert autotune_wakeups.last_wakeup_before(watch, 2.0) is None  # nothing woke before 2 s
+
+
 def test_threads_that_never_wake_give_no_wake_up_and_no_wait():
     thread, release, started, born = _sleeper()
     watch = autotune_wakeups.WakeupWatch(started, born)

@@ -172,6 +172,25 @@ def test_fits_teardown_at_full_size_is_how_often_it_waited_times_the_wait_at_a_f
     assert all(math.isnan(f.full_boundary.teardown.seconds) for f in unwatched.findings)
 
 
+def test_a_kept_iterators_teardown_waits_half_the_interval_between_the_wake_ups_around_its_age():
+    results, steps, trials, probes = synthetic()
+    trials = with_teardowns(trials, {"tfdata-gather": [4.0, 0.1, 6.0, 0.1], "arrays": [3.0, 3.0, 3.0, 0.1]})
+    # The probes also placed the wake-up before the full age: tfdata-gather's 55 s before it in both blocks (the
+    # thread wakes 60 s apart there), arrays' 21 s before it in every block.
+    placed = probes.assign(previous_wakeup_seconds=np.where(probes["strategy"] == "tfdata-gather", 55.0, 21.0))
+    result = analysis.analyse(results, trials, "arrays", steps=steps, boundary=placed, full=FULL)
+    findings = {f.strategy: f.full_boundary.teardown for f in result.findings}
+    gather, arrays = findings["tfdata-gather"], findings["arrays"]
+    # One iterator for all of fit: its age at fit's end is known less well than the interval, so a wait lasts its
+    # mean over that interval, 30 s - not the 5 s from the probes' own age to the next wake-up.
+    assert gather.interval_seconds == pytest.approx(60.0) and gather.averaged
+    assert gather.miss_seconds == pytest.approx(30.0) and gather.seconds == pytest.approx(2 / 4 * 30.0)
+    # A new iterator each epoch: the last epoch's, as old as a boundary's, whose age is projected per block - the
+    # boundary probes' own wait to the next wake-up stands, as for the epoch boundary.
+    assert not arrays.averaged and arrays.interval_seconds == pytest.approx(21.0 + 20.0)
+    assert arrays.seconds == pytest.approx(0.75 * 20.0)
+
+
 def test_a_study_of_full_size_fits_reports_its_own_teardowns():
     results, steps, trials, _ = synthetic()
     trials = with_teardowns(trials, {"arrays": [30.0, 0.1, 20.0, 0.1]})

@@ -105,6 +105,7 @@ def test_the_boundary_is_probed_at_full_age_where_each_fit_destroys_its_iterator
     # Where fit destroys it - at an epoch boundary, or when a full-size fit of three epochs ends - the probe also
     # watched when the autotune thread next woke after that age (empty if it saw none).
     assert (probes["next_wakeup_seconds"].dropna() > 0).all()
+    assert (probes["previous_wakeup_seconds"].dropna() >= 0).all()  # and when it last woke before that age
     assert "## The full-size epoch" in (out / "summary.md").read_text()
 
 

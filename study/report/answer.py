@@ -283,6 +283,10 @@ def _teardown_how(teardown) -> str:
     """How a FullTeardown's mean per fit came about, in words."""
     if not math.isnan(teardown.measured_seconds):
         return f"the mean of this study's {teardown.fits} full-size fit{'' if teardown.fits == 1 else 's'}"
+    if teardown.averaged:
+        return (f"{teardown.waits} of {teardown.fits} of this study's fits waited; at a full-size fit's end, the "
+                f"iterator about {teardown.age_seconds:.0f} s old, a wait lasts 0-{teardown.interval_seconds:.0f} s "
+                f"by its exact age, {teardown.miss_seconds:.1f} s on average")
     return (f"{teardown.waits} of {teardown.fits} of this study's fits waited; at a full-size fit's end a wait lasts "
             f"{teardown.miss_seconds:.1f} s, the iterator {teardown.age_seconds:.0f} s old")
 
@@ -340,7 +344,8 @@ def _teardown_sentence(findings) -> str:
                      + ". A wait lasts until the autotune thread's next wake-up after the iterator's age (to within a "
                      "second at full size: benchmarks/teardown_ages.py), 0-60 s as that age falls; the age is projected "
                      "from this study's pace, so a fit whose real age differs by some seconds can wait quite another "
-                     "time.")
+                     "time - for an iterator kept for all of fit, whose age is known least well, the wait is the "
+                     "average over the interval between the wake-ups around its age (the probes placed both).")
     if probed:
         sentence += (" Keeping one iterator moves the epoch boundary's destruction to the end of fit; what its "
                      "probes' own destruction there took, which rarely waits where fit does: " + "; ".join(

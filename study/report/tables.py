@@ -59,9 +59,12 @@ def probe_table(result: analysis.Analysis) -> list[str]:
     if teardowns:
         lines += ([""] if lines else []) + _markdown(
             ["strategy: fit's teardown", "this study's fits whose teardown waited idle", "iterator's age at a full-size fit's end s",
-             "that age to the next autotune wake-up s (median)", "on average per full-size fit s",
+             "autotune wake-ups there, s apart (median)",
+             "a wait there s (kept iterator: the mean over that interval; else that age to the next wake-up)",
+             "on average per full-size fit s",
              "one kept iterator: probes of fit's end (waited over 1 s)", "their own destruction s (median / largest)"],
-            [[_name(f, value), f"{t.waits} of {t.fits}", fmt(t.age_seconds), fmt(t.miss_seconds, 1), fmt(t.seconds, 1),
+            [[_name(f, value), f"{t.waits} of {t.fits}", fmt(t.age_seconds), fmt(t.interval_seconds, 0), fmt(t.miss_seconds, 1),
+              fmt(t.seconds, 1),
               f"{b.teardown_probes} ({b.teardown_waits})" if b.teardown_probes else "-",
               f"{fmt(b.teardown_seconds[0], 2)} / {fmt(b.teardown_seconds[1], 2)}" if b.teardown_probes else "-"]
              for value, f in teardowns for b in [f.full_boundary] for t in [b.teardown]],
