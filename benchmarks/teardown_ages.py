@@ -5,7 +5,8 @@ The teardown projection (study/projection.FullTeardown) assumes that when a full
 from the destroyed iterator's age to that iterator's autotune thread's next wake-up. This reads finished studies
 (nothing is trained):
 - the wake-up ages the budgeted studies' probes watched (`target_age_seconds` + `next_wakeup_seconds` in
-  boundary.csv: the age of the first wake-up after each probe's age) - the schedule, measured, not assumed;
+  boundary.csv: the age of the first wake-up after each probe's age; and, where the probes placed it, minus
+  `previous_wakeup_seconds`, the last one before) - the schedule, measured, not assumed;
 - for each fit of the full-size studies, the age of the iterator its teardown destroyed - the one iterator kept for
   all of fit (from the first epoch's first step's end, where its first batch is drawn, to the last epoch's end), or
   for a strategy that makes one each epoch the last epoch's (from that epoch's first step's end) - and how long its
@@ -34,10 +35,12 @@ def wakeup_ages(studies) -> list[float]:
     for out in studies:
         probes = pd.read_csv(out / "boundary.csv")
         seen = (probes["target_age_seconds"] + probes["next_wakeup_seconds"]).dropna()
+        if "previous_wakeup_seconds" in probes.columns:  # placed to within a second (studies from c9d9b6a on)
+            seen = pd.concat([seen, (probes["target_age_seconds"] - probes["previous_wakeup_seconds"]).dropna()])
         ages += [float(age) for age in seen]
     merged = []
     for age in sorted(ages):
-        if merged and age - merged[-1][-1] < 1.0:
+        if merged and age - merged[-1][-1] < 1.5:  # a wake-up placed by a once-a-second poll is up to 1 s late
             merged[-1].append(age)
         else:
             merged.append([age])

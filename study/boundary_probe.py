@@ -17,8 +17,9 @@ wrong age. This probe measures one at the right age, driving Keras' own epoch it
    time, counted from its first batch); for a strategy that keeps one iterator, at the end of a full-size fit
    (`destroyed_at`), as old as FULL_FIT_EPOCHS full epochs. It is held on until its autotune thread next wakes
    (study/autotune_wakeups.py: `next_wakeup_seconds`, how long fit waits there at the full age when it misses that
-   wake-up; `previous_wakeup_seconds`, how long before the full age it last woke); then it is destroyed, timed, with the process CPU over it. fit's teardown of a strategy that makes an
-   iterator each epoch destroys the last epoch's, one epoch old: the boundary's age, and its figure.
+   wake-up; `previous_wakeup_seconds`, how long before the full age it last woke); then it is destroyed, timed,
+   with the process CPU over it. fit's teardown of a strategy that makes an iterator each epoch destroys the last
+   epoch's, one epoch old: the boundary's age, and its figure.
 
 An iterator destroyed this way, with no model trained on it, almost never waits, while fit's own boundaries miss
 the wake-up more often than not (benchmarks/probe_order.py: 0 of 18 probes against 12 of 18 of fit's boundaries,
