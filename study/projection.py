@@ -142,10 +142,10 @@ def full_teardown(trials: pd.DataFrame, probes: pd.DataFrame, new_iterator_each_
     if new_iterator_each_epoch or math.isnan(interval):
         return teardown
     # A kept iterator is FULL_FIT_EPOCHS epochs old when fit ends, the first epoch's warm-up included: its age is
-    # projected less well than an epoch's. In the full-size check, each fit's real age lay 6 s below to 36 s above
-    # its strategy's probes' median age (reports/benchmarks/teardown_ages.txt, against reports/all-30min-session11's
-    # probes) - most of the 60-s interval between wake-ups there - and its wait was the rest of that interval at its
-    # own age. So the wait is averaged over the interval the age falls in: half of it.
+    # projected less well than an epoch's. In the full-size check of reports/full-size-teardown, each fit's real age
+    # lay 6 s below to 36 s above its strategy's probes' median age in reports/all-30min-session11 - most of the 60-s
+    # interval between wake-ups there - and its wait was the rest of that interval at its own age (docs/RESULTS.md,
+    # "fit's teardown at full size"). So the wait is averaged over the interval the age falls in: half of it.
     return dataclasses.replace(teardown, miss_seconds=interval / 2, averaged=True)
 
 
