@@ -49,19 +49,20 @@ def record(out: Path, seconds: float) -> None:
 
 
 def against(study: Path, meter: Path) -> None:
-    """Per trial's steady epoch: its median step and the meter's median chunk over the epoch; how the two move
-    together across blocks, per strategy, as paired log ratios against the baseline."""
+    """Per trial: its steady step time as the study's verdicts take it (study.analysis.epochs.steady_step_seconds)
+    and the meter's median chunk over its steady epochs; how the two move together across blocks, per strategy, as
+    paired log ratios against the baseline."""
     import numpy as np
     import pandas as pd
 
     from study import schema
+    from study.analysis.epochs import steady_step_seconds
 
     readings = pd.read_csv(meter)
     results = pd.read_csv(study / schema.RESULTS)
-    steps = pd.read_csv(study / schema.STEPS)
+    step = steady_step_seconds(pd.read_csv(study / schema.STEPS)).set_index(["strategy", "repeat"])["steady_step_seconds"]
     steady = results[~results["warmup"].astype(bool)].copy()
-    median_step = steps.groupby(["strategy", "repeat", "epoch"])["step_seconds"].median()
-    steady["step"] = [median_step.get((s, r, e), np.nan) for s, r, e in zip(steady.strategy, steady.repeat, steady.epoch)]
+    steady["step"] = [step.get((s, r), np.nan) for s, r in zip(steady.strategy, steady.repeat)]
     times = readings["time"].to_numpy()
     chunks = readings["chunk_cpu_seconds"].to_numpy()
 
