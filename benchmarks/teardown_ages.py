@@ -31,12 +31,15 @@ def wakeup_ages(studies) -> list[float]:
     """The wake-up ages the probes watched, rounded to 0.1 s and merged when within 1 s of each other."""
     import pandas as pd
 
+    from study import projection
+
     ages = []
     for out in studies:
         probes = pd.read_csv(out / "boundary.csv")
-        seen = (probes["target_age_seconds"] + probes["next_wakeup_seconds"]).dropna()
-        if "previous_wakeup_seconds" in probes.columns:  # placed to within a second (studies from c9d9b6a on)
-            seen = pd.concat([seen, (probes["target_age_seconds"] - probes["previous_wakeup_seconds"]).dropna()])
+        after = projection.miss_seconds(probes)
+        # The one before, placed to within a second (boundary.csv from c9d9b6a on): the interval less the one after.
+        before = projection.wakeup_intervals(probes) - after
+        seen = pd.concat([probes["target_age_seconds"] + after, probes["target_age_seconds"] - before]).dropna()
         ages += [float(age) for age in seen]
     merged = []
     for age in sorted(ages):
