@@ -109,6 +109,12 @@ class Plan:
         return line
 
 
+def trials_per_block(strategies: int, settings: int = 1) -> int:
+    """What a block runs, per swept setting: the strategies, the limit, and the limit's diagnostic (its batches fitted
+    again with their size unknown, inputs/compute_bound.py), which costs about a trial's epochs and is planned as one."""
+    return (strategies + 2) * settings
+
+
 def _trial_seconds(calibration: Calibration, epochs: int, steps: int) -> float:
     return calibration.trial_overhead_seconds + epochs * steps * calibration.step_seconds * INPUT_ALLOWANCE
 

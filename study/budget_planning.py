@@ -92,8 +92,7 @@ def plan_to_budget(config: StudyConfig, started: float, echo) -> StudyConfig:
         config.process_per, f"one short {schema.COMPUTE_BOUND} trial")
     echo(f"Calibrating on this machine ({how}) to plan a {config.budget_minutes:g}-minute study ...")
     calibration = calibrate(config)
-    # The strategies, the limit, and the limit's diagnostic, which costs about a trial's epochs.
-    trials_per_block = (len(config.strategies) + 2) * len(config.sweep_values())
+    trials_per_block = budget.trials_per_block(len(config.strategies), len(config.sweep_values()))
     train_size = DataSettings().train_size * config.scale
     chosen = budget.plan(
         config.budget_minutes * 60, time.monotonic() - started, calibration, trials_per_block, train_size,

@@ -255,6 +255,9 @@ def test_a_budgeted_study_calibrates_plans_and_says_how_it_ended(tmp_path):
     assert plan["ending"]["blocks_run"] == 4 and plan["calibration"]["step_seconds"] > 0
     summary = (out / "summary.md").read_text()
     assert "## Plan and budget" in summary and "The study ran 4 blocks and stopped because every verdict decided" in summary
+    # The summary states the plan the run printed, trials per block included (the limit's diagnostic counted once).
+    printed = next(line for line in result.stdout.splitlines() if line.startswith("Plan for a 30-minute budget"))
+    assert "of 3 trials" in printed and printed in summary.splitlines()
 
 
 def test_the_limits_trial_measures_what_batches_of_unknown_size_cost_and_each_trial_its_traced_shape(tmp_path):

@@ -16,7 +16,7 @@ def budget_lines(study: analysis.Study, config: StudyConfig) -> list[str]:
     if "plan" in record:
         planned = budget.Plan(**{**record["plan"], "cuts": tuple(record["plan"]["cuts"])})
         calibration = record["calibration"]
-        trials_per_block = (len(config.strategies) + 1) * len(config.sweep_values())
+        trials_per_block = budget.trials_per_block(len(config.strategies), len(config.sweep_values()))
         lines += [f"Calibration on this machine: a trial costs {calibration['trial_overhead_seconds']:.0f} s outside its "
                   f"epochs and a training step {calibration['step_seconds'] * 1000:.1f} ms (one short `compute-bound` "
                   "trial).", "", planned.describe(trials_per_block)]
