@@ -4,8 +4,8 @@ on this machine, from a finished study's own costs and spreads (issue 19; Kalibe
 in reasonable time", ISMM 2013: repetitions per level from each level's measured variance and cost).
 
 A study spends its budget on blocks; a block on its trials; a trial on a fixed part (a fresh process, the model,
-the evaluation, the probe, fit's teardown, the warm-up epoch's tracing: measured as its wall time outside the
-epochs' steps) and on two epochs of k steps. Fewer, longer blocks put more of the time inside epochs; more, shorter
+the evaluation, the probe, fit's teardown, the warm-up epoch's tracing: measured as its mean wall time beyond two
+epochs of steady steps) and on two epochs of k steps. Fewer, longer blocks put more of the time inside epochs; more, shorter
 ones give more pairs for the interval. Which wins depends on how fast the block-to-block spread of the per-step log
 ratio falls as a trial measures more steady steps: this reads it from the study itself - each trial's steady steps
 (after the warm-up the study's MSER rule finds, as its verdicts take them) cut to their first quarter, half,
