@@ -37,8 +37,7 @@ def wakeup_ages(studies) -> list[float]:
     for out in studies:
         probes = pd.read_csv(out / "boundary.csv")
         after = projection.miss_seconds(probes)
-        # The one before, placed to within a second (boundary.csv from c9d9b6a on): the interval less the one after.
-        before = projection.wakeup_intervals(probes) - after
+        before = projection.previous_wakeup_seconds(probes)  # placed to within a second (boundary.csv from c9d9b6a on)
         seen = pd.concat([probes["target_age_seconds"] + after, probes["target_age_seconds"] - before]).dropna()
         ages += [float(age) for age in seen]
     merged = []

@@ -220,9 +220,14 @@ def missed_wakeups(rows: pd.DataFrame) -> pd.Series:
 
 def wakeup_intervals(probes: pd.DataFrame) -> pd.Series:
     """Per probe: the interval between the autotune thread's wake-ups around the full age (NaN where either was not
-    seen, as in files written before the probes placed the one before it)."""
-    before = pd.to_numeric(probes.get("previous_wakeup_seconds", pd.Series(math.nan, index=probes.index)), errors="coerce")
-    return before + miss_seconds(probes)
+    seen)."""
+    return previous_wakeup_seconds(probes) + miss_seconds(probes)
+
+
+def previous_wakeup_seconds(probes: pd.DataFrame) -> pd.Series:
+    """Per probe: from the autotune thread's last wake-up before the full age to that age (NaN where it was not
+    placed, as in files written before the probes placed it)."""
+    return pd.to_numeric(probes.get("previous_wakeup_seconds", pd.Series(math.nan, index=probes.index)), errors="coerce")
 
 
 def miss_seconds(probes: pd.DataFrame) -> pd.Series:
