@@ -34,19 +34,19 @@ FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 BLOCKS = range(2, 13)
 
 
-def steady_means(steps: pd.DataFrame, fraction: float) -> tuple[pd.Series, float]:
-    """Per (strategy, repeat): the mean of the first `fraction` of its steps after the MSER warm-up end (as the
-    study's steady_step_seconds finds it); and the median number of steps those means took."""
-    from study import steady_state
+def steady_steps(steps: pd.DataFrame, warmup: pd.DataFrame) -> dict:
+    """Per (strategy, repeat): its step times after the warm-up the study's MSER rule found (`warmup`:
+    study.analysis.epochs.steady_step_seconds, whose mean of these is the trial's steady step)."""
+    ends = warmup.set_index(["strategy", "repeat"])["warmup_steps"]
+    ordered = steps.sort_values(["strategy", "repeat", "epoch", "step"]).groupby(["strategy", "repeat"])["step_seconds"]
+    return {key: seconds.to_numpy(float)[int(ends[key]):] for key, seconds in ordered}
 
-    means, counts = {}, []
-    for (strategy, repeat), trial in steps.sort_values(["strategy", "repeat", "epoch", "step"]).groupby(["strategy", "repeat"]):
-        seconds = trial["step_seconds"].to_numpy(float)
-        steady = seconds[max(steady_state.warmup_end(seconds).end, 1):]
-        count = max(2, math.ceil(fraction * len(steady)))
-        means[(strategy, repeat)] = steady[:count].mean()
-        counts.append(count)
-    return pd.Series(means), float(np.median(counts))
+
+def steady_means(steady: dict, fraction: float) -> tuple[pd.Series, float]:
+    """Per trial: the mean of the first `fraction` of its steady steps; and the median number of steps they took."""
+    counts = {key: max(2, math.ceil(fraction * len(seconds))) for key, seconds in steady.items()}
+    means = pd.Series({key: seconds[: counts[key]].mean() for key, seconds in steady.items()})
+    return means, float(np.median(list(counts.values())))
 
 
 def spread(means: pd.Series, baseline: str) -> float:
@@ -85,9 +85,10 @@ def main() -> int:
     outside_blocks = whole - float(block_seconds.sum())  # calibration, planning, the last probes, the report
 
     # The spread against the steady steps a trial measured.
+    trial_steps = steady_steps(steps, steady)
     points = []
     for fraction in FRACTIONS:
-        means, count = steady_means(steps, fraction)
+        means, count = steady_means(trial_steps, fraction)
         points.append((count, spread(means, BASELINE)))
     m, s = np.log([p[0] for p in points]), np.log([p[1] for p in points])
     beta = float(np.clip(-np.polyfit(m, s, 1)[0], 0.0, 0.5))

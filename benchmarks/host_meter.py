@@ -55,8 +55,9 @@ def against(study: Path, meter: Path) -> None:
     import numpy as np
     import pandas as pd
 
-    from study import schema
+    from study import schema, stats
     from study.analysis.epochs import steady_step_seconds
+    from study.analysis.result import BASELINE
 
     readings = pd.read_csv(meter)
     results = pd.read_csv(study / schema.RESULTS)
@@ -79,18 +80,17 @@ def against(study: Path, meter: Path) -> None:
     logs = np.log(per_trial)
     print(f"all trials: correlation of log step and log meter across trials of one strategy (centred per strategy): "
           f"{np.corrcoef(*(logs - logs.groupby(level=0).transform('mean')).to_numpy().T)[0, 1]:+.2f}")
-    baseline = "arrays"
+    baseline = BASELINE
     base = logs.xs(baseline, level="strategy")
     print(f"\nper strategy, paired against {baseline} across blocks: the step ratio and the meter's own ratio (mean over "
           "blocks, 95% t interval); the SD of the log step ratio, raw and with the meter's log ratio subtracted; the "
           "fitted slope and the correlation of the two log ratios. Subtracting the meter's ratio takes its spread out "
           "without bias only if the meter reads the same beside every strategy (its own ratio 1): where it does not, "
           "the strategy's own load moves the meter, and subtracting it would take a real difference out too.")
-    from scipy import stats as scipy_stats
 
-    def ratio(values):
-        half = scipy_stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-        return f"{np.exp(values.mean()):.3f} [{np.exp(values.mean() - half):.3f}, {np.exp(values.mean() + half):.3f}]"
+    def ratio(log_ratios):
+        interval = stats.log_ratio_interval(log_ratios)  # a plain t interval: one look, after all the blocks
+        return f"{np.exp(interval.estimate):.3f} [{np.exp(interval.low):.3f}, {np.exp(interval.high):.3f}]"
 
     meter_ratios = []
     for strategy in sorted(set(logs.index.get_level_values(0)) - {baseline}):
