@@ -1,6 +1,7 @@
 """The report from saved files alone, on synthetic results with known answers (no training)."""
 
 import json
+import math
 import re
 
 import numpy as np
@@ -104,9 +105,10 @@ def test_scale_sweep_adds_memory_scaling(tmp_path):
     assert {schema.SCALING_PLOT, schema.MEMORY_SCALING_PLOT} <= names
 
 
-def write_boundary_study(out, blocks=4, epochs=3):
+def write_boundary_study(out, blocks=4, epochs=3, step_noise=0.01):
     """`tfdata` steps like `tfdata-repeat` but waits 20 s, idle, before the first step of every steady epoch;
-    `tfdata-repeat` pays one 15 s wait in fit's teardown instead. Steps: 10 s per epoch for both."""
+    `tfdata-repeat` pays one 15 s wait in fit's teardown instead. Steps: 10 s per epoch for both, each epoch's step
+    time scattered by `step_noise` (relative SD)."""
     rng = np.random.default_rng(1)
     config = StudyConfig(strategies=("tfdata", "tfdata-repeat"), epochs=epochs, repeats=blocks, out=str(out))
     (out / "config.json").write_text(json.dumps(config.to_dict()))
@@ -115,7 +117,7 @@ def write_boundary_study(out, blocks=4, epochs=3):
     for block in range(1, blocks + 1):
         for strategy, stall in (("tfdata", 20.0), ("tfdata-repeat", 0.0), ("compute-bound", 0.0)):
             for epoch in range(1, epochs + 1):
-                step = 1.0 * (1 + 0.01 * rng.standard_normal())
+                step = 1.0 * (1 + step_noise * rng.standard_normal())
                 before = stall if epoch > 1 else 0.5
                 wall = 10 * step + before + 0.01
                 results.append(dict(strategy=strategy, repeat=block, epoch=epoch, warmup=epoch == 1, started_at=1e6 + block * 100,
@@ -184,6 +186,54 @@ def test_no_strategy_is_called_fastest_without_a_significant_verdict(tmp_path):
         "At a full-size epoch's boundary, `fit` waits on average per epoch: `tfdata` 20.0 s; the other 1 at most 0.01 s."
     ) < opening.index("**The full-size epochs are not yet told apart**")
     assert "not yet decided:" not in answer and "Not yet told apart from it" not in answer
+
+
+def test_open_per_step_verdicts_come_with_the_study_that_would_decide_them(tmp_path):
+    """The headline says what spread kept the per-step verdicts open and what to run to decide them: a fixed plan
+    of the blocks that decide a 10% difference at that spread, with this study's epochs, at this study's pace."""
+    from study import analysis
+    from study.analysis.deciding import DIFFERENCE
+
+    write_boundary_study(tmp_path, step_noise=0.15)
+    ending = {"blocks_run": 4, "stopped": "all 4 planned blocks ran", "seconds_before_report": 1200.0}
+    (tmp_path / schema.PLAN).write_text(json.dumps({"ending": ending}))
+    deciding = analysis.analyse_study(analysis.load(tmp_path)).deciding[None]
+    assert deciding.open_verdicts == 1 and deciding.blocks_run == 4 and deciding.blocks > 4
+    assert deciding.blocks == stats.blocks_needed(deciding.spread, DIFFERENCE, sequential=False)
+    assert deciding.minutes == pytest.approx(deciding.blocks * 1200.0 / 4 / 60)  # this study's 5 min per block
+    report.build(tmp_path)
+    opening = (tmp_path / "summary.md").read_text().splitlines()[2]
+    budget_minutes = 5 * math.ceil(deciding.minutes / 0.9 / 5)
+    assert (f"Per training step, against `tfdata`: none of 1 decided yet (the verdicts, with their intervals, are in "
+            f"the tables below). The open verdicts' log step ratios scattered from block to block by "
+            f"{deciding.spread:.2f} (median), at which a difference of 10% or more per step decides in "
+            f"{deciding.blocks} blocks, not 4 - about ") in opening
+    assert (f"at this study's pace: the same command with `--repeats {deciding.blocks} --epochs 3 --budget "
+            f"{budget_minutes}`.") in opening
+
+
+def test_what_would_decide_follows_the_spread_and_the_pace():
+    from types import SimpleNamespace
+
+    from study.analysis.deciding import deciding
+    from study.config import StudyConfig
+    from study.report.answer import _what_would_decide
+
+    def open_verdicts(*spreads):
+        return [SimpleNamespace(spread=spread) for spread in spreads]
+
+    pace = {"ending": {"blocks_run": 5, "seconds_before_report": 1500.0}}
+    assert deciding([], 5, pace) is None  # nothing open: nothing to say
+    assert deciding(open_verdicts(math.nan), 1, pace) is None  # one block: no spread yet
+    noisy, quiet = deciding(open_verdicts(0.15, 0.10, 0.20), 5, pace), deciding(open_verdicts(0.03), 5, pace)
+    assert noisy.spread == 0.15 and noisy.blocks > quiet.blocks  # the median spread; more blocks when it is wider
+    assert math.isnan(deciding(open_verdicts(0.15), 5, {}).minutes)  # no pace recorded: no time, still the blocks
+    config = StudyConfig(strategies=("arrays", "tfdata"), epochs=2, limit=1408)
+    assert f"`--repeats {noisy.blocks} --epochs 2 --limit 1408 --budget " in _what_would_decide(noisy, config)
+    assert _what_would_decide(None, config) == ""
+    # Blocks enough for 10% already ran: the open differences are smaller than that, and no command is offered.
+    assert _what_would_decide(quiet, config).endswith(
+        f"decides in {quiet.blocks} blocks: the open ones differ by less than 10%.")
 
 
 def _opening(summary: str, lines: int = 10) -> list[str]:

@@ -12,6 +12,7 @@ Derived figures are computed here from the raw rows every time; nothing derived 
     causes.py     why an epoch is longer than the limit's (the causes, the limit's diagnostic, the regimes)
     boundary.py   where steady epochs wait at their boundaries (Boundary)
     full_size.py  the user's epoch: the full setting and each strategy's projected epochs per block
+    deciding.py   what would decide the open per-step verdicts: blocks at the measured spread, and their time
     result.py     analyse: every finding, the recommendation and the diagnostics of a study (Analysis)
     tables.py     the tidy tables the report draws
 

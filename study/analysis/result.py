@@ -14,6 +14,7 @@ import pandas as pd
 
 from study import schema, stats
 from study.analysis import causes as why
+from study.analysis.deciding import deciding
 from study.analysis.epochs import with_step_times
 from study.analysis.files import Study
 from study.analysis.findings import Context, finding
@@ -48,6 +49,7 @@ class Analysis:
     baseline: str
     recommendations: dict = dataclasses.field(default_factory=dict)  # sweep_value -> Recommendation
     diagnostics: dict = dataclasses.field(default_factory=dict)  # sweep_value -> the limit's Diagnostic (or None)
+    deciding: dict = dataclasses.field(default_factory=dict)  # sweep_value -> what would decide its open per-step verdicts (or None)
 
     def at(self, sweep_value) -> list:
         return [finding for finding in self.findings if schema.same_sweep_value(finding.sweep_value, sweep_value)]
@@ -73,26 +75,27 @@ def analyse_study(study: Study) -> Analysis:
     return analyse(
         study.results, study.trials, baseline_of(config.strategies), seed=config.seed, steps=study.steps,
         planned_blocks=config.planned_blocks, margin=config.margin, boundary=study.boundary,
-        full=FullSetting.of(config),
+        full=FullSetting.of(config), plan_record=study.plan_record,
     )
 
 
 def analyse(
     results: pd.DataFrame, trials: pd.DataFrame, baseline: str, seed: int = 0, steps=None,
     planned_blocks: int | None = None, margin: float = stats.MARGIN, boundary: pd.DataFrame | None = None,
-    full: FullSetting | None = None,
+    full: FullSetting | None = None, plan_record: dict | None = None,
 ) -> Analysis:
     """`steps` (steps.csv) adds the time in steps to every epoch and each trial's steady step time; without
     it, an epoch's steps are its whole time. `planned_blocks` and `margin` are the study's (StudyConfig): the
     statistics' last planned look and the equivalence margin. `boundary` (boundary.csv) and `full` give the
-    projected full-size epoch (study/projection.py); without `full` the epochs measured count as full-size."""
+    projected full-size epoch (study/projection.py); without `full` the epochs measured count as full-size.
+    `plan_record` (plan.json) gives the study's pace, for what would decide the open per-step verdicts."""
     results = with_step_times(results, steps)
     statistics = {"planned_blocks": planned_blocks, "margin": margin}
     trials = schema.normalize_sweep_column(trials)
     ok_trials = trials[trials["status"] == schema.OK]
     probes = probe_table(boundary)
     steady = schema.steady(results)
-    findings, recommendations, diagnostics = [], {}, {}
+    findings, recommendations, diagnostics, open_steps = [], {}, {}, {}
     for value in sorted(set(results["sweep_value"]), key=schema.sweep_order):
         at_value = schema.rows_at(steady, value)
         trials_at = schema.rows_at(ok_trials, value)
@@ -110,9 +113,12 @@ def analyse(
         found = [finding(strategy, value, rows, context) for strategy, rows in at_value.groupby("strategy", sort=False)]
         findings += found
         recommendations[value] = _recommend(found, context)
+        open_comparisons = [f.steps_vs_baseline for f in found if f.steps_vs_baseline is not None
+                            and f.steps_vs_baseline.verdict == stats.UNDECIDED]
+        open_steps[value] = deciding(open_comparisons, len(blocks), plan_record)
     findings.sort(key=lambda f: (*schema.sweep_order(f.sweep_value), _sort_seconds(f)))
     failures = trials[trials["status"] != schema.OK]
-    return Analysis(findings, failures, baseline, recommendations, diagnostics)
+    return Analysis(findings, failures, baseline, recommendations, diagnostics, open_steps)
 
 
 def _sort_seconds(finding) -> float:

@@ -8,7 +8,8 @@ import math
 from pathlib import Path
 
 from inputs.base import steps_per_epoch
-from study import analysis, projection, schema, stats
+from study import analysis, budget, projection, schema, stats
+from study.analysis.deciding import DIFFERENCE as DECIDING_DIFFERENCE
 from study.config import StudyConfig
 from study.report import words
 from study.report.why import STALL_CAUSE, restoring_strategy, slowed_by_fixed_threshold, why_lines
@@ -57,7 +58,8 @@ def answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], l
             continue
         recommended = result.recommendations.get(value)
         opening = where + _setting_sentence(result.at(value), config, full.steps.get(value))
-        per_step, boundary_head = _per_step_sentence(findings, base), _boundary_headline(findings)
+        per_step = _per_step_sentence(findings, base) + _what_would_decide(result.deciding.get(value), config)
+        boundary_head = _boundary_headline(findings)
         if recommended is not None and not _nothing_decided(recommended, base):
             head.append(f"{opening} {_recommendation(recommended, base, findings)} {per_step}{boundary_head}")
         else:  # what is decided and measured first; that the whole epochs are not yet told apart, last
@@ -227,6 +229,26 @@ def _per_step_sentence(findings, base: str) -> str:
     if undecided:  # counted, not listed: the tables below name them
         parts.append(f"the other {undecided} not yet decided")
     return f"Per training step, against `{base}` ({decided} of {len(compared)} decided): " + "; ".join(parts) + "."
+
+
+def _what_would_decide(deciding, config: StudyConfig) -> str:
+    """After the per-step verdicts, when some are open: the spread that kept them open and the study that would
+    decide them (study/analysis/deciding.py), as options the user adds to the same command."""
+    if deciding is None:
+        return ""
+    said = (f" The open verdicts' log step ratios scattered from block to block by {deciding.spread:.2f} (median), "
+            f"at which a difference of {DECIDING_DIFFERENCE:.0%} or more per step decides in "
+            f"{words.blocks(deciding.blocks)}")
+    if deciding.blocks <= deciding.blocks_run:
+        return said + f": the open ones differ by less than {DECIDING_DIFFERENCE:.0%}."
+    options = f"--repeats {deciding.blocks} --epochs {config.epochs}" + (
+        f" --limit {config.limit}" if config.limit is not None else "")
+    if math.isnan(deciding.minutes):
+        return said + f", not {deciding.blocks_run}: the same command with `{options}` runs them."
+    minutes = 5 * math.ceil(deciding.minutes / (1 - budget.SAFETY_SHARE) / 5)  # the planner keeps that share back
+    took = f"{deciding.minutes / 60:.1f} h" if deciding.minutes >= 90 else f"{deciding.minutes:.0f} min"
+    return (said + f", not {deciding.blocks_run} - about {took} at this study's pace: the same command with "
+            f"`{options} --budget {minutes}`.")
 
 
 def _waiting_and_clean(findings) -> tuple[list, list]:
