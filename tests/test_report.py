@@ -205,7 +205,7 @@ def test_open_per_step_verdicts_come_with_the_study_that_would_decide_them(tmp_p
     opening = (tmp_path / "summary.md").read_text().splitlines()[2]
     budget_minutes = 5 * math.ceil(deciding.minutes / 0.9 / 5)
     assert (f"Per training step, against `tfdata`: none of 1 decided yet (the verdicts, with their intervals, are in "
-            f"the tables below). The open verdicts' log step ratios scattered from block to block by "
+            f"the tables below). The open verdict's log step ratios scattered from block to block by "
             f"{deciding.spread:.2f} (median), at which a difference of 10% or more per step decides in "
             f"{deciding.blocks} blocks, not 4 - about ") in opening
     assert (f"at this study's pace: the same command with `--repeats {deciding.blocks} --epochs 3 --budget "
@@ -233,7 +233,8 @@ def test_what_would_decide_follows_the_spread_and_the_pace():
     assert _what_would_decide(None, config) == ""
     # Blocks enough for 10% already ran: the open differences are smaller than that, and no command is offered.
     assert _what_would_decide(quiet, config).endswith(
-        f"decides in {quiet.blocks} blocks: the open ones differ by less than 10%.")
+        f"decides in {quiet.blocks} blocks: the open ones likely differ by less than 10%.")
+    assert _what_would_decide(noisy, config).startswith(" The 3 open verdicts' log step ratios scattered ")
 
 
 def _opening(summary: str, lines: int = 10) -> list[str]:

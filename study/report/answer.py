@@ -236,11 +236,12 @@ def _what_would_decide(deciding, config: StudyConfig) -> str:
     decide them (study/analysis/deciding.py), as options the user adds to the same command."""
     if deciding is None:
         return ""
-    said = (f" The open verdicts' log step ratios scattered from block to block by {deciding.spread:.2f} (median), "
+    whose = "The open verdict's" if deciding.open_verdicts == 1 else f"The {deciding.open_verdicts} open verdicts'"
+    said = (f" {whose} log step ratios scattered from block to block by {deciding.spread:.2f} (median), "
             f"at which a difference of {DECIDING_DIFFERENCE:.0%} or more per step decides in "
             f"{words.blocks(deciding.blocks)}")
-    if deciding.blocks <= deciding.blocks_run:
-        return said + f": the open ones differ by less than {DECIDING_DIFFERENCE:.0%}."
+    if deciding.blocks <= deciding.blocks_run:  # the blocks ran; what stays open is likely a smaller difference
+        return said + f": the open ones likely differ by less than {DECIDING_DIFFERENCE:.0%}."
     options = f"--repeats {deciding.blocks} --epochs {config.epochs}" + (
         f" --limit {config.limit}" if config.limit is not None else "")
     if math.isnan(deciding.minutes):
