@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
 
 from inputs.base import steps_per_epoch
 from study import stats
@@ -247,8 +246,7 @@ def replan(blocks_run: int, planned_blocks: int, open_comparisons: list, block_s
     length: the time per step depends on it (4-8% more per step at 45 steps than at 625 for most feeds,
     reports/benchmarks/projection_check.txt), so blocks of another length would not share the mean the paired
     statistics assume."""
-    spreads = [c.spread for c in open_comparisons if math.isfinite(c.spread)]
-    spread = float(statistics.median_high(spreads)) if spreads else math.nan
+    spread = stats.planning_spread(open_comparisons)
     more = max(0, min(planned_blocks - blocks_run, math.floor(remaining_seconds / block_seconds) if block_seconds > 0 else 0))
     last_look = blocks_run + more
     detectable = (math.expm1(2 * stats.expected_half_width(spread, last_look, planned_blocks=planned_blocks))

@@ -312,6 +312,13 @@ def ratio_of_pairs_text(new, old) -> str:
 # --- planning -------------------------------------------------------------------------------------------
 
 
+def planning_spread(comparisons) -> float:
+    """The spread to plan the open comparisons' remaining blocks with: the median of their block-to-block SDs,
+    the higher middle one of an even count (nan when none is known yet)."""
+    spreads = sorted(c.spread for c in comparisons if math.isfinite(c.spread))
+    return float(spreads[len(spreads) // 2]) if spreads else math.nan
+
+
 def expected_half_width(
     spread: float, blocks: int, confidence: float = CONFIDENCE, planned_blocks: int | None = None
 ) -> float:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
 
-from study import stats
+from study import budget, stats
 
 # The per-step difference the advice is sized to decide: the feeds' per-step gaps against `arrays` on this
 # project's 2-core machine measured 5-17% when they decided (docs/RESULTS.md), so 10% is the round figure between.
@@ -31,15 +30,19 @@ class Deciding:
     blocks_run: int
     minutes: float  # that plan at this study's pace (whole command, per block run); nan when the pace is unknown
 
+    @property
+    def budget_minutes(self) -> int:
+        """The --budget that holds that plan: its minutes with the share the planner keeps back, up to whole 5 min."""
+        return 5 * math.ceil(self.minutes / (1 - budget.SAFETY_SHARE) / 5)
+
 
 def deciding(open_comparisons: list, blocks_run: int, plan_record: dict) -> Deciding | None:
     """What would decide `open_comparisons` (undecided stats.Comparison); None when none is open or their spread
     is not known yet (fewer than two blocks). The pace is plan.json's `ending`: the minutes before the report per
     block run, so calibration and start-up are scaled with the blocks (a little more than they cost)."""
-    spreads = [c.spread for c in open_comparisons if math.isfinite(c.spread)]
-    if not spreads:
+    spread = stats.planning_spread(open_comparisons)
+    if math.isnan(spread):
         return None
-    spread = float(statistics.median_high(spreads))
     blocks = stats.blocks_needed(spread, DIFFERENCE, sequential=False)
     ending = (plan_record or {}).get("ending") or {}
     ran, seconds = ending.get("blocks_run"), ending.get("seconds_before_report")

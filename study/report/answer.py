@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from inputs.base import steps_per_epoch
-from study import analysis, budget, projection, schema, stats
+from study import analysis, projection, schema, stats
 from study.analysis.deciding import DIFFERENCE as DECIDING_DIFFERENCE
 from study.config import StudyConfig
 from study.report import words
@@ -246,10 +246,9 @@ def _what_would_decide(deciding, config: StudyConfig) -> str:
         f" --limit {config.limit}" if config.limit is not None else "")
     if math.isnan(deciding.minutes):
         return said + f", not {deciding.blocks_run}: the same command with `{options}` runs them."
-    minutes = 5 * math.ceil(deciding.minutes / (1 - budget.SAFETY_SHARE) / 5)  # the planner keeps that share back
     took = f"{deciding.minutes / 60:.1f} h" if deciding.minutes >= 90 else f"{deciding.minutes:.0f} min"
     return (said + f", not {deciding.blocks_run} - about {took} at this study's pace: the same command with "
-            f"`{options} --budget {minutes}`.")
+            f"`{options} --budget {deciding.budget_minutes}`.")
 
 
 def _waiting_and_clean(findings) -> tuple[list, list]:
