@@ -134,6 +134,12 @@ class StudyConfig:
         "and forks each trial's own process from it: a trial starts without the 7-10 s import, but forked tf.data trials "
         "stepped up to 18% slower than fresh ones (benchmarks/forked_trials.py) (default: {default})",
     )
+    intra_op_threads: int = _option(  # study/thread_pools.py; 0 leaves TensorFlow's own choice (and its variable's)
+        0, flag="--intra-op-threads", rule=NON_NEGATIVE_INTEGER, sweepable=True, metavar="THREADS",
+        help="threads TensorFlow may split one op over, in every trial; 0 = TensorFlow's default (one per core, or "
+        "$TF_NUM_INTRAOP_THREADS); --sweep intra-op-threads=0,1 measures what one thread does to your steps "
+        "(default: {default})",
+    )
     seed: int = _option(FeedOptions.seed, flag="--seed", rule=NON_NEGATIVE_INTEGER,
                         help="seeds the data split, weights, orders and trial schedule (default: {default})")
     model: str = _option(
@@ -267,6 +273,10 @@ class StudyConfig:
         # (at_sweep_value's configs hold one of the swept values, which is fine.)
         if getattr(self, field) != option_fields()[field].default and getattr(self, field) not in values:
             raise _sweep_conflict(name)
+        if field == "intra_op_threads" and self.process_per == "block":
+            # One process runs the whole block, and TensorFlow fixes its pools when the process' first op runs.
+            raise ConfigError("--sweep intra-op-threads needs a process per trial (--process-per trial or fork): "
+                              "TensorFlow fixes its thread pools once per process")
 
     def _check_training_set(self) -> None:
         scales = self.sweep[1] if self.sweep and self.sweep[0] == "scale" else (self.scale,)

@@ -53,7 +53,8 @@ def collect() -> dict:
         "platform": platform.platform(),
         "cpu_model": _cpu_model(),
         "logical_cores": os.cpu_count(),
-        # The study leaves TensorFlow's thread pools at their defaults (0 = one thread per logical core).
+        # What TensorFlow's pools default to here (0 = one thread per logical core); --intra-op-threads overrides the
+        # first in every trial, and trials.csv records what each trial asked for.
         "tf_intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "0 (TensorFlow default)"),
         "tf_inter_op_threads": os.environ.get("TF_NUM_INTEROP_THREADS", "0 (TensorFlow default)"),
         "git_commit": _git_commit(),

@@ -47,7 +47,7 @@ TRIAL_COLUMNS = [
     "cpu_user_seconds", "cpu_system_seconds", "peak_rss_mb", "parameters", "val_loss", "val_accuracy",
     "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds", "fit_teardown_seconds",
     "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches", "new_iterator_each_epoch", "probe_error",
-    *DIAGNOSTIC_COLUMNS, "mmap_threshold_fixed",
+    *DIAGNOSTIC_COLUMNS, "mmap_threshold_fixed", "intra_op_threads",
 ]
 # A boundary at full age - where fit destroys the used iterator (each epoch boundary, at one full epoch's age, or the
 # end of a full-size fit for a strategy that keeps one, at its FULL_FIT_EPOCHS epochs' age) - the used iterator's age
@@ -80,7 +80,7 @@ REQUIRED_VALUES = {
 }
 INTEGER_COLUMNS = frozenset({
     "repeat", "sweep_value", "epoch", "steps", "examples", "step", "position", "parameters", "pipeline_examples",
-    "pipeline_batches", "full_steps", "minor_faults",
+    "pipeline_batches", "full_steps", "minor_faults", "intra_op_threads",
 })
 TEXT_COLUMNS = frozenset({
     "strategy", "sweep", "status", "error", "warmup", "new_iterator_each_epoch", "destroyed_at", "probe_error", "batch_shape",
@@ -117,7 +117,7 @@ EPOCH_FIELDS = ("epoch", "started_at", "epoch_seconds", "cpu_seconds", "steps", 
 TRIAL_FIELDS = (
     "parameters", "val_loss", "val_accuracy", "pipeline_first_batch_seconds", "pipeline_examples", "pipeline_seconds",
     "fit_teardown_seconds", "fit_teardown_cpu_seconds", "pipeline_cpu_seconds", "pipeline_batches",
-    "new_iterator_each_epoch", "probe_error", *DIAGNOSTIC_COLUMNS, "mmap_threshold_fixed",
+    "new_iterator_each_epoch", "probe_error", *DIAGNOSTIC_COLUMNS, "mmap_threshold_fixed", "intra_op_threads",
 )
 
 # A trial's status in trials.csv: finished, failed (an error, a signal, a dead service), or ended by its time-out.

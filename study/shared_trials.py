@@ -37,8 +37,10 @@ def _warm_up(config) -> None:
     """One short fit of the compute-bound limit, discarded: what every later fit of this process finds warm."""
     from inputs import registry
     from models import build_model
-    from study import schema
+    from study import schema, thread_pools
     from study.trial import load_data
+
+    thread_pools.apply(config.intra_op_threads)  # the block's one setting, before its first op
 
     small = dataclasses.replace(config, limit=WARM_UP_STEPS * config.batch_size, scale=1, sweep=None)
     strategy = registry.get(schema.COMPUTE_BOUND)

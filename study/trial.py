@@ -81,9 +81,10 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from inputs import malloc_threshold, registry
     from models import build_model
-    from study import boundary_probe
+    from study import boundary_probe, thread_pools
     from study.trial_measurements import measure_diagnostic, measure_pipeline, own_usage, traced_batch_shape, usage_since
 
+    thread_pools.apply(config.intra_op_threads)  # before the first op fixes TensorFlow's pools
     usage_before = own_usage()
     strategy = registry.get(strategy_name)
     options = config.feed_options(service_address)
@@ -117,6 +118,7 @@ def run(config, strategy_name: str, channel, service_address: str | None = None,
         probe_error=probe_error,
         batch_shape=batch_shape,
         mmap_threshold_fixed=mmap_threshold_fixed,
+        intra_op_threads=thread_pools.in_use(),
         **diagnostic,
         **teardown,
         **pipeline,

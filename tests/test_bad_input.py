@@ -75,6 +75,9 @@ BAD_ARGUMENTS = [
     (["--scale", "1", "--sweep", "scale=1,4"], "--scale and --sweep scale exclude each other"),
     (["--preprocess-cost", "10", "--sweep", "preprocess-cost=0,100"], "--preprocess-cost and --sweep preprocess-cost exclude"),
     (["--service-workers", "1", "--sweep", "service-workers=1,2"], "--service-workers and --sweep service-workers exclude"),
+    (["--intra-op-threads", "-1"], "--intra-op-threads: must be a non-negative integer"),
+    (["--intra-op-threads", "1", "--sweep", "intra-op-threads=0,2"], "--intra-op-threads and --sweep intra-op-threads exclude"),
+    (["--sweep", "intra-op-threads=0,1", "--process-per", "block"], "--sweep intra-op-threads needs a process per trial"),
     # folders, resume and report-only
     (["--out", " "], "--out: a folder is needed"),
     (["--out", "/proc/no-such-place"], "cannot write there"),

@@ -393,3 +393,35 @@ def test_an_alternative_faster_only_on_its_own_interval_is_not_recommended_and_t
     assert "but when 13 alternatives are all as fast, chance alone makes one look so in up to 28% of studies): " \
            "projected steady epoch 66.2 s" in headline
     assert "saves against" not in headline  # a faster alternative is no saving of the baseline's
+
+
+def test_a_swept_setting_is_compared_with_itself_per_strategy(tmp_path):
+    """write_study plants at the second value: generator-online 30 / 10 s, tfdata-online 14 / 10.5 s, the limit 9 / 9 s,
+    with the same pace in both values of a block; steps are 1/10 of each epoch."""
+    write_study(tmp_path, sweep=("intra-op-threads", (0, 1)))
+    report.build(tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    head = next(line for line in summary.splitlines() if line.startswith("**What intra-op-threads itself does**"))
+    assert "each strategy against itself at intra-op-threads = 0, paired within blocks" in head
+    assert re.search(r"longer: `tfdata-online` \+33% \[\+3\d% to \+3\d%\], `generator-online` \+(199|200|201)% \[", head), head
+    assert "as long (within ±3%): `compute-bound`" in head
+    assert "set_intra_op_parallelism_threads" not in summary  # one thread made no step shorter: nothing to advise
+    assert "- tfdata-online at 1 is 1.33 (95% CI 1.33-1.34) times slower than tfdata-online at 0 in time in steps" in summary
+    assert "- tfdata-online at 1 is 1.33 (95% CI 1.33-1.34) times slower than tfdata-online at 0 in CPU per step" in summary
+
+
+def test_intra_op_threads_that_shorten_steps_come_with_the_line_to_copy(tmp_path):
+    """The same planted effects the other way round: at 2 threads (the first-written value) the feeds' epochs are
+    the short ones, and the sweep's reference is its lowest value, 0."""
+    write_study(tmp_path, sweep=("intra-op-threads", (2, 0)))
+    report.build(tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "at intra-op-threads = 2, shorter: `generator-online` -67% [" in summary
+    assert ("To train with 2 intra-op threads yourself: `tf.config.threading.set_intra_op_parallelism_threads(2)` "
+            "before your first TensorFlow op (or `TF_NUM_INTRAOP_THREADS=2` in the environment)") in summary
+
+
+def test_no_sweep_no_setting_paragraph(built):
+    out, _ = built  # a preprocess-cost sweep: compared with itself, but no thread advice
+    summary = (out / "summary.md").read_text()
+    assert "**What preprocess-cost itself does**" in summary and "set_intra_op_parallelism_threads" not in summary

@@ -1,5 +1,5 @@
-"""Per epoch and per trial, derived from the raw rows every time: an epoch's time in steps and outside them,
-and each trial's steady step time after its warm-up."""
+"""Per epoch and per trial, derived from the raw rows every time: an epoch's time in steps and outside them, its
+CPU per training step, and each trial's steady step time after its warm-up."""
 
 from __future__ import annotations
 
@@ -51,6 +51,15 @@ def with_step_times(results: pd.DataFrame, steps) -> pd.DataFrame:
     results["in_steps_seconds"] = results["in_steps_seconds"].fillna(results["epoch_seconds"])
     results["steady_step_seconds"] = results["steady_step_seconds"].fillna(results["in_steps_seconds"] / results["steps"])
     return results
+
+
+def cpu_per_step(rows: pd.DataFrame) -> pd.Series:
+    """Each epoch's process CPU per training step, the CPU of its boundary waits left out."""
+    boundary_cpu = sum(
+        pd.to_numeric(rows[name], errors="coerce").fillna(0.0) if name in rows.columns else 0.0
+        for name in ("before_first_step_cpu_seconds", "after_last_step_cpu_seconds")
+    )
+    return (rows["cpu_seconds"].astype(float) - boundary_cpu) / rows["steps"].astype(float)
 
 
 def outside_steps(results: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:

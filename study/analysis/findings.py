@@ -14,6 +14,7 @@ import pandas as pd
 from study import bootstrap, projection, stats
 from study.analysis import boundary as boundaries
 from study.analysis import causes as why
+from study.analysis.epochs import cpu_per_step
 from study.analysis.full_size import compare_projected
 from study.schema import COMPUTE_BOUND
 
@@ -102,12 +103,7 @@ def _comparison(strategy, other_name, rows, at_value, blocks, column, statistics
 
 def _cpu_in_steps_per_step(rows: pd.DataFrame) -> pd.Series:
     """Per block: the process CPU per training step of the steady epochs, their boundary waits' CPU left out."""
-    boundary_cpu = sum(
-        pd.to_numeric(rows[name], errors="coerce").fillna(0.0) if name in rows.columns else 0.0
-        for name in ("before_first_step_cpu_seconds", "after_last_step_cpu_seconds")
-    )
-    per_step = (rows["cpu_seconds"].astype(float) - boundary_cpu) / rows["steps"].astype(float)
-    return pd.Series(per_step.to_numpy(), index=rows["repeat"]).groupby(level=0).median()
+    return pd.Series(cpu_per_step(rows).to_numpy(), index=rows["repeat"]).groupby(level=0).median()
 
 
 def _pipeline_cpu_ms(strategy_trials: pd.DataFrame) -> float:

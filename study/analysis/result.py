@@ -19,6 +19,7 @@ from study.analysis.epochs import with_step_times
 from study.analysis.files import Study
 from study.analysis.findings import Context, finding
 from study.analysis.full_size import FullSetting, probe_table, projected
+from study.analysis.setting_effects import setting_effects
 from study.schema import COMPUTE_BOUND
 
 BASELINE = "arrays"
@@ -50,6 +51,7 @@ class Analysis:
     recommendations: dict = dataclasses.field(default_factory=dict)  # sweep_value -> Recommendation
     diagnostics: dict = dataclasses.field(default_factory=dict)  # sweep_value -> the limit's Diagnostic (or None)
     deciding: dict = dataclasses.field(default_factory=dict)  # sweep_value -> what would decide its open per-step verdicts (or None)
+    setting_effects: list = dataclasses.field(default_factory=list)  # SettingEffect: the swept setting's own effect
 
     def at(self, sweep_value) -> list:
         return [finding for finding in self.findings if schema.same_sweep_value(finding.sweep_value, sweep_value)]
@@ -118,7 +120,7 @@ def analyse(
         open_steps[value] = deciding(open_comparisons, len(blocks), plan_record)
     findings.sort(key=lambda f: (*schema.sweep_order(f.sweep_value), _sort_seconds(f)))
     failures = trials[trials["status"] != schema.OK]
-    return Analysis(findings, failures, baseline, recommendations, diagnostics, open_steps)
+    return Analysis(findings, failures, baseline, recommendations, diagnostics, open_steps, setting_effects(steady, statistics))
 
 
 def _sort_seconds(finding) -> float:

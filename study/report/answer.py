@@ -45,8 +45,9 @@ def answer_lines(result: analysis.Analysis, config: StudyConfig, plots: list) ->
 def answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], list[str]]:
     """The headline, for the user's epoch (the full setting), as (paragraphs above the answering plot, paragraphs
     below it): what is decided comes first - the strategy to use and the per-step verdicts - then the boundary
-    at full age and one line per strategy on why it is slower than the limit and what to change. A strategy is
-    called fastest only when its verdict is significant."""
+    at full age and one line per strategy on why it is slower than the limit and what to change; with a sweep,
+    first below the plot, what the swept setting itself did to each strategy's steps. A strategy is called fastest
+    only when its verdict is significant."""
     head, details = [], []
     base = result.baseline
     full = analysis.FullSetting.of(config)
@@ -70,7 +71,45 @@ def answer(result: analysis.Analysis, config: StudyConfig) -> tuple[list[str], l
         details += ([where + boundary] if boundary else []) + why
     if len(result.failures):
         head.append(f"**{len(result.failures)} trial(s) failed** and are listed below; their strategies' figures use the remaining trials.")
-    return head, details
+    setting = _setting_paragraph(result.setting_effects, config)  # right under the answering plot
+    return head, ([setting] if setting else []) + details
+
+
+def _setting_paragraph(effects, config: StudyConfig) -> str:
+    """With a sweep: what the swept setting itself did to each strategy's steps, each strategy against itself at
+    the first value (study/analysis/setting_effects.py); for intra-op threads that made steps shorter, how to set
+    them in the user's own training."""
+    if not effects:
+        return ""
+    name, reference = config.sweep[0], effects[0].reference
+    sentences = []
+    for value in dict.fromkeys(effect.value for effect in effects):
+        at = [effect for effect in effects if effect.value == value]
+        groups = {verdict: sorted((e for e in at if e.steps.verdict == verdict), key=lambda e: e.steps.ratio.estimate)
+                  for verdict in (stats.FASTER, stats.SLOWER, stats.EQUIVALENT, stats.UNDECIDED)}
+        parts = [f"{word}: " + ", ".join(f"`{e.strategy}` {words.signed_percent(e.steps.ratio)}" for e in groups[verdict])
+                 for verdict, word in ((stats.FASTER, "shorter"), (stats.SLOWER, "longer"), (stats.UNDECIDED, "not decided"))
+                 if groups[verdict]]
+        if groups[stats.EQUIVALENT]:
+            parts.insert(2, f"as long (within ±{at[0].steps.margin:.0%}): " + ", ".join(f"`{e.strategy}`" for e in groups[stats.EQUIVALENT]))
+        sentences.append(f"at {name} = {value}, " + "; ".join(parts))
+    paragraph = (f"**What {name} itself does**, each strategy against itself at {name} = {reference}, paired within "
+                 f"blocks, per training step: " + ". ".join(sentences) + ".")
+    return paragraph + (_intra_op_advice(effects) if name == "intra-op-threads" else "")
+
+
+def _intra_op_advice(effects) -> str:
+    """The intra-op threads that made the most strategies' steps decidedly shorter, as the line to copy; none: ''."""
+    shorter = {}
+    for effect in effects:
+        if effect.steps.verdict == stats.FASTER:
+            shorter.setdefault(effect.value, []).append(effect.steps.ratio.estimate)
+    if not shorter:
+        return ""
+    best = min(shorter, key=lambda value: (-len(shorter[value]), math.prod(shorter[value]) ** (1 / len(shorter[value]))))
+    return (f" To train with {best} intra-op thread{'s' if best != 1 else ''} yourself: "
+            f"`tf.config.threading.set_intra_op_parallelism_threads({best})` before your first TensorFlow op "
+            f"(or `TF_NUM_INTRAOP_THREADS={best}` in the environment) - measured here for the strategies above only.")
 
 
 def _setting_sentence(findings, config: StudyConfig, steps: int) -> str:

@@ -65,6 +65,20 @@ def verdict_lines(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     return lines
 
 
+def setting_effect_lines(result: analysis.Analysis, config: StudyConfig) -> list[str]:
+    """A sweep's section: each strategy's steps and CPU per step at every swept value against its own at the first."""
+    if not result.setting_effects:
+        return []
+    name = config.sweep[0]
+    lines = ["", f"## What {name} itself does", "",
+             f"Each strategy against itself at the first value, paired within blocks: its steady time per training step "
+             f"and its process CPU per training step (boundaries left out).", ""]
+    for effect in result.setting_effects:
+        for comparison, unit in ((effect.steps, "time in steps"), (effect.cpu, "CPU per step")):
+            lines.append(f"- {words.comparison_sentence(comparison, unit)}")
+    return lines
+
+
 def regime_lines(result: analysis.Analysis, config: StudyConfig) -> list[str]:
     """A sweep's section: each strategy's regime at each swept value, and where it changes."""
     if not config.sweep:

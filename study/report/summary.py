@@ -22,6 +22,7 @@ def write_summary(out: Path, study: analysis.Study, result: analysis.Analysis, p
     lines += _time_section(study, order)
     lines += _boundary_section(result)
     lines += ["", "## Verdicts", ""] + measured.verdict_lines(result, config)
+    lines += measured.setting_effect_lines(result, config)
     lines += measured.regime_lines(result, config)
     lines += record.budget_lines(study, config)
     if len(result.failures):
