@@ -417,8 +417,9 @@ def test_intra_op_threads_that_shorten_steps_come_with_the_line_to_copy(tmp_path
     report.build(tmp_path)
     summary = (tmp_path / "summary.md").read_text()
     assert "at intra-op-threads = 2, shorter: `generator-online` -67% [" in summary
-    assert ("To train with 2 intra-op threads yourself: `tf.config.threading.set_intra_op_parallelism_threads(2)` "
-            "before your first TensorFlow op (or `TF_NUM_INTRAOP_THREADS=2` in the environment)") in summary
+    assert ("For `generator-online`, `tfdata-online`, train with 2 intra-op threads: "
+            "`tf.config.threading.set_intra_op_parallelism_threads(2)` before your first TensorFlow op "
+            "(or `TF_NUM_INTRAOP_THREADS=2` in the environment).") in summary
 
 
 def test_no_sweep_no_setting_paragraph(built):

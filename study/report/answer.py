@@ -85,13 +85,14 @@ def _setting_paragraph(effects, config: StudyConfig) -> str:
     sentences = []
     for value in dict.fromkeys(effect.value for effect in effects):
         at = [effect for effect in effects if effect.value == value]
-        groups = {verdict: sorted((e for e in at if e.steps.verdict == verdict), key=lambda e: e.steps.ratio.estimate)
-                  for verdict in (stats.FASTER, stats.SLOWER, stats.EQUIVALENT, stats.UNDECIDED)}
-        parts = [f"{word}: " + ", ".join(f"`{e.strategy}` {words.signed_percent(e.steps.ratio)}" for e in groups[verdict])
-                 for verdict, word in ((stats.FASTER, "shorter"), (stats.SLOWER, "longer"), (stats.UNDECIDED, "not decided"))
-                 if groups[verdict]]
-        if groups[stats.EQUIVALENT]:
-            parts.insert(2, f"as long (within ±{at[0].steps.margin:.0%}): " + ", ".join(f"`{e.strategy}`" for e in groups[stats.EQUIVALENT]))
+        parts = []
+        for verdict, word in ((stats.FASTER, "shorter"), (stats.SLOWER, "longer"), (stats.EQUIVALENT, "as long"),
+                              (stats.UNDECIDED, "not decided")):
+            group = sorted((e for e in at if e.steps.verdict == verdict), key=lambda e: e.steps.ratio.estimate)
+            if verdict == stats.EQUIVALENT and group:
+                parts.append(f"as long (within ±{group[0].steps.margin:.0%}): " + ", ".join(f"`{e.strategy}`" for e in group))
+            elif group:
+                parts.append(f"{word}: " + ", ".join(f"`{e.strategy}` {words.signed_percent(e.steps.ratio)}" for e in group))
         sentences.append(f"at {name} = {value}, " + "; ".join(parts))
     paragraph = (f"**What {name} itself does**, each strategy against itself at {name} = {reference}, paired within "
                  f"blocks, per training step: " + ". ".join(sentences) + ".")
@@ -99,17 +100,18 @@ def _setting_paragraph(effects, config: StudyConfig) -> str:
 
 
 def _intra_op_advice(effects) -> str:
-    """The intra-op threads that made the most strategies' steps decidedly shorter, as the line to copy; none: ''."""
+    """The intra-op threads that made the most strategies' steps decidedly shorter, and the line to copy; none: ''."""
     shorter = {}
     for effect in effects:
         if effect.steps.verdict == stats.FASTER:
-            shorter.setdefault(effect.value, []).append(effect.steps.ratio.estimate)
+            shorter.setdefault(effect.value, []).append(effect)
     if not shorter:
         return ""
-    best = min(shorter, key=lambda value: (-len(shorter[value]), math.prod(shorter[value]) ** (1 / len(shorter[value]))))
-    return (f" To train with {best} intra-op thread{'s' if best != 1 else ''} yourself: "
-            f"`tf.config.threading.set_intra_op_parallelism_threads({best})` before your first TensorFlow op "
-            f"(or `TF_NUM_INTRAOP_THREADS={best}` in the environment) - measured here for the strategies above only.")
+    best = min(shorter, key=lambda value: (-len(shorter[value]),
+                                           math.prod(e.steps.ratio.estimate for e in shorter[value]) ** (1 / len(shorter[value]))))
+    return (f" For {', '.join(f'`{e.strategy}`' for e in shorter[best])}, train with {best} intra-op "
+            f"thread{'s' if best != 1 else ''}: `tf.config.threading.set_intra_op_parallelism_threads({best})` before "
+            f"your first TensorFlow op (or `TF_NUM_INTRAOP_THREADS={best}` in the environment).")
 
 
 def _setting_sentence(findings, config: StudyConfig, steps: int) -> str:

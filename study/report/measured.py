@@ -71,8 +71,8 @@ def setting_effect_lines(result: analysis.Analysis, config: StudyConfig) -> list
         return []
     name = config.sweep[0]
     lines = ["", f"## What {name} itself does", "",
-             f"Each strategy against itself at the first value, paired within blocks: its steady time per training step "
-             f"and its process CPU per training step (boundaries left out).", ""]
+             "Each strategy against itself at the first value, paired within blocks: its steady time per training step "
+             "and its process CPU per training step (boundaries left out).", ""]
     for effect in result.setting_effects:
         for comparison, unit in ((effect.steps, "time in steps"), (effect.cpu, "CPU per step")):
             lines.append(f"- {words.comparison_sentence(comparison, unit)}")
