@@ -426,3 +426,19 @@ def test_no_sweep_no_setting_paragraph(built):
     out, _ = built  # a preprocess-cost sweep: compared with itself, but no thread advice
     summary = (out / "summary.md").read_text()
     assert "**What preprocess-cost itself does**" in summary and "set_intra_op_parallelism_threads" not in summary
+
+
+def test_the_intra_op_advice_names_feeds_only_and_stays_silent_without_a_decided_shortening():
+    from study.analysis.setting_effects import SettingEffect
+    from study.report.answer import _intra_op_advice
+
+    def effect(strategy, low, high, verdict):
+        ratio = stats.Interval(math.sqrt(low * high), low, high)
+        comparison = stats.Comparison(f"{strategy} at 1", f"{strategy} at 0", ratio, 8, verdict, 0.03, None, 0.1, 0.95, 8)
+        return SettingEffect(strategy, 1, 0, comparison, comparison)
+
+    limit_only = [effect("compute-bound", 0.8, 0.9, stats.FASTER), effect("arrays", 0.7, 1.1, stats.UNDECIDED)]
+    assert _intra_op_advice(limit_only).startswith(" For this model's own steps (the limit's; no feed decided), train with 1")
+    both = [effect("compute-bound", 0.8, 0.9, stats.FASTER), effect("arrays", 0.8, 0.9, stats.FASTER)]
+    assert _intra_op_advice(both).startswith(" For `arrays`, train with 1 intra-op thread: ")
+    assert _intra_op_advice([effect("arrays", 0.7, 1.1, stats.UNDECIDED), effect("tfdata", 1.1, 1.2, stats.SLOWER)]) == ""

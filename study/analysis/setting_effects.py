@@ -34,6 +34,8 @@ def setting_effects(steady: pd.DataFrame, statistics: dict) -> list[SettingEffec
         for value in values[1:]:
             after = schema.rows_at(rows, value)
             blocks = sorted(set(after["repeat"]) & set(before["repeat"]))
+            if not blocks:  # no block finished it at both values: nothing to pair
+                continue
             compare = lambda column: stats.compare(  # noqa: E731
                 f"{strategy} at {value}", f"{strategy} at {reference}",
                 _per_block(after, column, blocks), _per_block(before, column, blocks), **statistics)

@@ -92,11 +92,19 @@ def _setting_paragraph(effects, config: StudyConfig) -> str:
             if verdict == stats.EQUIVALENT and group:
                 parts.append(f"as long (within ±{group[0].steps.margin:.0%}): " + ", ".join(f"`{e.strategy}`" for e in group))
             elif group:
-                parts.append(f"{word}: " + ", ".join(f"`{e.strategy}` {words.signed_percent(e.steps.ratio)}" for e in group))
+                parts.append(f"{word}: " + ", ".join(f"`{e.strategy}` {_change(e.steps)}" for e in group))
         sentences.append(f"at {name} = {value}, " + "; ".join(parts))
     paragraph = (f"**What {name} itself does**, each strategy against itself at {name} = {reference}, paired within "
                  f"blocks, per training step: " + ". ".join(sentences) + ".")
     return paragraph + (_intra_op_advice(effects) if name == "intra-op-threads" else "")
+
+
+def _change(comparison) -> str:
+    """A ratio as a signed change with its interval; too few blocks have none (nan, or every ratio)."""
+    ratio = comparison.ratio
+    if math.isnan(ratio.low) or ratio.low <= 0 or math.isinf(ratio.high):
+        return f"{(ratio.estimate - 1) * 100:+.0f}% ({words.blocks(comparison.blocks)}: no interval yet)"
+    return words.signed_percent(ratio)
 
 
 def _intra_op_advice(effects) -> str:
@@ -109,9 +117,11 @@ def _intra_op_advice(effects) -> str:
         return ""
     best = min(shorter, key=lambda value: (-len(shorter[value]),
                                            math.prod(e.steps.ratio.estimate for e in shorter[value]) ** (1 / len(shorter[value]))))
-    return (f" For {', '.join(f'`{e.strategy}`' for e in shorter[best])}, train with {best} intra-op "
-            f"thread{'s' if best != 1 else ''}: `tf.config.threading.set_intra_op_parallelism_threads({best})` before "
-            f"your first TensorFlow op (or `TF_NUM_INTRAOP_THREADS={best}` in the environment).")
+    feeds = [f"`{e.strategy}`" for e in shorter[best] if e.strategy != COMPUTE_BOUND]
+    whom = f"For {', '.join(feeds)}" if feeds else "For this model's own steps (the limit's; no feed decided)"
+    return (f" {whom}, train with {best} intra-op thread{'s' if best != 1 else ''}: "
+            f"`tf.config.threading.set_intra_op_parallelism_threads({best})` before your first TensorFlow op "
+            f"(or `TF_NUM_INTRAOP_THREADS={best}` in the environment).")
 
 
 def _setting_sentence(findings, config: StudyConfig, steps: int) -> str:
