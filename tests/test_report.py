@@ -422,8 +422,8 @@ def test_intra_op_threads_that_shorten_steps_come_with_the_line_to_copy(tmp_path
             "(or `TF_NUM_INTRAOP_THREADS=2` in the environment).") in summary
 
 
-def test_no_sweep_no_setting_paragraph(built):
-    out, _ = built  # a preprocess-cost sweep: compared with itself, but no thread advice
+def test_a_sweep_of_another_setting_gets_the_paragraph_without_thread_advice(built):
+    out, _ = built  # a preprocess-cost sweep: each strategy compared with itself, but no intra-op advice
     summary = (out / "summary.md").read_text()
     assert "**What preprocess-cost itself does**" in summary and "set_intra_op_parallelism_threads" not in summary
 

@@ -93,7 +93,7 @@ def _setting_paragraph(effects, config: StudyConfig) -> str:
                 parts.append(f"as long (within ±{group[0].steps.margin:.0%}): " + ", ".join(f"`{e.strategy}`" for e in group))
             elif group:
                 parts.append(f"{word}: " + ", ".join(f"`{e.strategy}` {_change(e.steps)}" for e in group))
-        sentences.append(f"at {name} = {value}, " + "; ".join(parts))
+        sentences.append(f"{'at' if not sentences else 'At'} {name} = {value}, " + "; ".join(parts))
     paragraph = (f"**What {name} itself does**, each strategy against itself at {name} = {reference}, paired within "
                  f"blocks, per training step: " + ". ".join(sentences) + ".")
     return paragraph + (_intra_op_advice(effects) if name == "intra-op-threads" else "")
