@@ -88,7 +88,8 @@ class Context:
         return compare_projected(self.projected, strategy, other, self.blocks, dict(self.statistics, confidence=confidence))
 
 
-def _per_block(rows: pd.DataFrame, column: str, blocks) -> list:
+def per_block(rows: pd.DataFrame, column: str, blocks) -> list:
+    """A column's values block by block, in `blocks`' order: what stats.compare pairs."""
     return [rows.loc[rows["repeat"] == block, column].to_numpy(float) for block in blocks]
 
 
@@ -97,7 +98,7 @@ def _comparison(strategy, other_name, rows, at_value, blocks, column, statistics
     if strategy in (other_name, COMPUTE_BOUND) or other.empty:
         return None
     return stats.compare(
-        strategy, other_name, _per_block(rows, column, blocks), _per_block(other, column, blocks), **statistics
+        strategy, other_name, per_block(rows, column, blocks), per_block(other, column, blocks), **statistics
     )
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from study import schema, stats
 from study.analysis.epochs import cpu_per_step
+from study.analysis.findings import per_block
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,10 +39,7 @@ def setting_effects(steady: pd.DataFrame, statistics: dict) -> list[SettingEffec
                 continue
             compare = lambda column: stats.compare(  # noqa: E731
                 f"{strategy} at {value}", f"{strategy} at {reference}",
-                _per_block(after, column, blocks), _per_block(before, column, blocks), **statistics)
+                per_block(after, column, blocks), per_block(before, column, blocks), **statistics)
             effects.append(SettingEffect(strategy, value, reference, compare("steady_step_seconds"), compare("cpu_per_step")))
     return effects
 
-
-def _per_block(rows: pd.DataFrame, column: str, blocks) -> list:
-    return [rows.loc[rows["repeat"] == block, column].to_numpy(float) for block in blocks]
