@@ -5,7 +5,8 @@ TensorFlow and Keras is 7-10 s of every trial, reports/benchmarks/trial_phases.t
 Two designs, each trial the study's own (study.trial.main on a spec from study.trial_process.trial_spec, no
 boundary probe), at the default study's shortened settings (2 epochs of 44 steps):
 - fresh: `python -m study.trial SPEC`, a new interpreter per trial, as the study runs every trial today;
-- forked: one process per round imports TensorFlow, Keras and the study's modules and builds nothing; for each
+- forked: one process per round imports TensorFlow, Keras (without Keras' optional companions, as a trial does:
+  processes/lean_import.py) and the study's modules and builds nothing; for each
   trial it forks a child that runs the trial and exits, and waits for it before forking the next. The child starts
   with no model, no dataset, no tf.data or Keras state: what it shares with its siblings is the imported code.
 
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DONE_LINE = "@forked-trial-exit "
 IMPORTS = "the forking process' imports"
+THREADS = "the forking process' threads"
 
 
 def spec_for(strategy: str) -> str:
@@ -46,15 +48,17 @@ def spec_for(strategy: str) -> str:
 def serve_forks() -> None:
     """The forking process: imports once, then one child per spec line on stdin, one after another."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras  # noqa: F401
-    import tensorflow  # noqa: F401
+    from processes import lean_import
+
+    lean_import.import_tensorflow_and_keras()  # as the study's fork server (study/fork_server.py) and a fresh trial do
 
     from inputs import registry  # noqa: F401
     from models import build_model  # noqa: F401
     from study import boundary_probe, trial, trial_measurements  # noqa: F401
     from study.config import StudyConfig  # noqa: F401
 
-    print(DONE_LINE + json.dumps({"ready": True}), flush=True)
+    threads = len(os.listdir("/proc/self/task"))  # what a child inherits besides its caller: nothing of these runs in it
+    print(DONE_LINE + json.dumps({"ready": True, "threads": threads}), flush=True)
     for line in sys.stdin:
         pid = os.fork()
         if pid == 0:
@@ -99,8 +103,9 @@ def forked_round(strategies: list[str]) -> dict:
     server = subprocess.Popen([sys.executable, __file__, "--serve"], cwd=ROOT, text=True, stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     started = time.perf_counter()
-    assert server.stdout.readline().startswith(DONE_LINE)
-    figures = {IMPORTS: time.perf_counter() - started}
+    ready = server.stdout.readline()
+    assert ready.startswith(DONE_LINE)
+    figures = {IMPORTS: time.perf_counter() - started, THREADS: json.loads(ready[len(DONE_LINE):])["threads"]}
     for strategy in strategies:
         started = time.perf_counter()
         server.stdin.write(spec_for(strategy) + "\n")
@@ -147,9 +152,9 @@ def main() -> None:
                 figures = {s: fresh(s) for s in strategies}
             else:
                 figures = forked_round(strategies)
-                imported = figures.pop(IMPORTS)
+                imported, threads = figures.pop(IMPORTS), figures.pop(THREADS)
                 print(f"round {round_number}: forked: the forking process imported in {imported:.1f} s "
-                      "(once per round, before its trials)", flush=True)
+                      f"(once per round, before its trials) and ran {threads} thread(s) when it forked", flush=True)
             for strategy, f in figures.items():
                 rows.append({"round": round_number, "design": design, "strategy": strategy, **f})
                 print(f"round {round_number}: {design}: {strategy}: trial {f['wall']:.1f} s, outside its epochs "
