@@ -1,0 +1,150 @@
+#!/usr/bin/env python
+"""Does the machine's speed, read while nothing else runs, predict a trial's step time (issue 20)?
+
+The per-step verdicts stay open because a trial's steps run in one of two modes - on the 2-core development machine
+about 60 ms or about 80 ms per step for every feed alike - and the mode covers a whole trial, sometimes several in a
+row (docs/RESULTS.md: the host's cores run slower in spells; `benchmarks/machine_steadiness.py`). A meter beside the
+trial tracked the steps (r +0.76) but read slower beside every strategy than beside `arrays`: the trial's own threads
+moved it (`benchmarks/host_meter.py`). So this benchmark reads the machine only while nothing else runs: right before
+each fresh trial process starts and right after it ends, for about half a second each time, in this process (the
+trial's process does not exist yet or any more). If the mode lasts a trial's length, these readings tell which mode
+the trial ran in, and a ratio taken against them - each trial's step over its own reading - would drop the mode
+from the paired ratios without reading anything the strategy did.
+
+The reading, on each CPU in turn (pinned with sched_setaffinity, one thread): a fixed element-wise product and
+square root of 256 KiB (`compute`) and a fixed copy of 64 MiB (`memory`), each repeated for about 0.1 s; a reading
+is the mean log of the four. Each trial is the study's own (`python -m study.trial`, as benchmarks/forked_trials.py starts it:
+2 epochs of 44 steps, no boundary probe); its step is the median of its steady epoch's steps.
+
+Printed per trial its step and readings; then, decided in advance:
+- the correlation of log step with log reading (before and after averaged) across trials, each strategy's mean
+  taken out;
+- per strategy, its step / `arrays`' paired within rounds, raw and referenced (each trial's step divided by its own
+  reading), with the SD of the log ratio over rounds and a t interval;
+- how the reading before and the one after agree (their correlation) - a mode shorter than a trial would break it.
+Nothing else should run on the machine.
+
+    python benchmarks/quiet_probe.py arrays,tfdata,compute-bound,generator --rounds 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import forked_trials  # noqa: E402  (its fresh trial and its interval, not written twice)
+
+CHUNK_SECONDS = 0.1
+VECTOR = 1 << 15  # 256 KiB of float64: in the core's own cache, so the arithmetic is what is timed
+COPY_BYTES = 64 << 20  # more than the last-level cache: the copy reads and writes memory
+
+
+class Meter:
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.a, self.b, self.result = rng.random(VECTOR), rng.random(VECTOR), np.empty(VECTOR)
+        self.source, self.target = np.ones(COPY_BYTES // 8), np.empty(COPY_BYTES // 8)
+        self.cpus = sorted(os.sched_getaffinity(0))
+        self.repeats = {name: self._calibrate(work) for name, work in self._works().items()}
+
+    def _works(self):
+        # NumPy's element-wise loops run in the calling thread (a BLAS product could run on BLAS' own threads,
+        # which the pinning below does not move).
+        return {"compute": lambda: np.sqrt(np.multiply(self.a, self.b, out=self.result), out=self.result),
+                "memory": lambda: np.copyto(self.target, self.source)}
+
+    @staticmethod
+    def _time(work, repeats: int) -> float:
+        started = time.perf_counter()
+        for _ in range(repeats):
+            work()
+        return time.perf_counter() - started
+
+    def _calibrate(self, work) -> int:
+        """How many repetitions fill a chunk, fixed once for the whole run (each reading times the same work)."""
+        work()
+        once = self._time(work, 3) / 3
+        return max(1, round(CHUNK_SECONDS / once))
+
+    def read(self) -> dict:
+        """Seconds per chunk of each work on each CPU, and their mean log (`reading`)."""
+        figures = {}
+        everywhere = os.sched_getaffinity(0)
+        try:
+            for cpu in self.cpus:
+                os.sched_setaffinity(0, {cpu})
+                for name, work in self._works().items():
+                    figures[f"{name}{cpu}"] = self._time(work, self.repeats[name])
+        finally:
+            os.sched_setaffinity(0, everywhere)
+        figures["reading"] = float(np.mean([math.log(v) for v in figures.values()]))
+        return figures
+
+
+def correlation(x, y) -> float:
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("strategies", nargs="?", default="arrays,tfdata,compute-bound,generator")
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    strategies = args.strategies.split(",")
+    meter, rng = Meter(), random.Random(args.seed)
+    print(f"Python {sys.version.split()[0]}, CPUs {meter.cpus}; chunk repetitions {meter.repeats}", flush=True)
+    rows = []
+    for round_number in range(1, args.rounds + 1):
+        order = strategies[:]
+        rng.shuffle(order)
+        for strategy in order:
+            before = meter.read()
+            figures = forked_trials.fresh(strategy)
+            after = meter.read()
+            rows.append({"round": round_number, "strategy": strategy, "step": figures["step"],
+                         "before": before["reading"], "after": after["reading"]})
+            print(f"round {round_number}: {strategy:<14} step {1000 * figures['step']:.1f} ms; reading before "
+                  f"{math.exp(before['reading']) * 1000:.2f} ms, after {math.exp(after['reading']) * 1000:.2f} ms "
+                  f"({', '.join(f'{k} {1000 * v:.1f}' for k, v in before.items() if k != 'reading')})", flush=True)
+    print()
+    steps = np.log([r["step"] for r in rows])
+    reading = np.array([(r["before"] + r["after"]) / 2 for r in rows])
+    means = {s: (np.mean([math.log(r["step"]) for r in rows if r["strategy"] == s]),
+                 np.mean([(r["before"] + r["after"]) / 2 for r in rows if r["strategy"] == s])) for s in strategies}
+    centred_steps = steps - [means[r["strategy"]][0] for r in rows]
+    centred_reading = reading - [means[r["strategy"]][1] for r in rows]
+    print(f"log step against log reading, each strategy's mean taken out: r = {correlation(centred_steps, centred_reading):+.2f} "
+          f"over {len(rows)} trials")
+    print(f"reading before against after (log): r = {correlation([r['before'] for r in rows], [r['after'] for r in rows]):+.2f}")
+    print("mean log reading per strategy, against arrays' (a strategy that moved the machine would show here): " +
+          ", ".join(f"{s} {math.exp(means[s][1] - means['arrays'][1]):.3f}" for s in strategies if "arrays" in means))
+    if "arrays" in strategies:
+        by = {(r["round"], r["strategy"]): r for r in rows}
+        rounds = range(1, args.rounds + 1)
+        print("\nstep / arrays' step, paired within rounds (95% t interval over rounds, SD of the log ratio):")
+        for s in strategies:
+            if s == "arrays":
+                continue
+            raw = forked_trials.interval([by[r, s]["step"] for r in rounds], [by[r, "arrays"]["step"] for r in rounds])
+
+            def referenced(key):
+                return by[key]["step"] / math.exp((by[key]["before"] + by[key]["after"]) / 2)
+
+            ref = forked_trials.interval([referenced((r, s)) for r in rounds], [referenced((r, "arrays")) for r in rounds])
+            print(f"  {s:<14} raw {raw}   referenced {ref}")
+
+
+if __name__ == "__main__":
+    main()
