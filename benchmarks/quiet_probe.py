@@ -16,6 +16,10 @@ square root of 256 KiB (`compute`) and a fixed copy of 64 MiB (`memory`), each r
 is the mean log of the four. Each trial is the study's own (`python -m study.trial`, as benchmarks/forked_trials.py starts it:
 2 epochs of 44 steps, no boundary probe); its step is the median of its steady epoch's steps.
 
+Then, as a second reading (`together`), both CPUs run the compute chunk at once, one pinned process each, three
+chunks in a row: a slowdown that comes only when the two CPUs work together (as a training step keeps them) would
+show there.
+
 Printed per trial its step and readings; then, decided in advance:
 - the correlation of log step with log reading (before and after averaged) across trials, each strategy's mean
   taken out;
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import random
 import sys
@@ -92,6 +97,43 @@ class Meter:
         return figures
 
 
+def _busy_worker(cpu: int, repeats: int, connection) -> None:
+    """One CPU's half of the `together` reading: pinned to `cpu`, it times the compute chunk whenever asked."""
+    os.sched_setaffinity(0, {cpu})
+    rng = np.random.default_rng(cpu)
+    a, b, result = rng.random(VECTOR), rng.random(VECTOR), np.empty(VECTOR)
+    while connection.recv():
+        started = time.perf_counter()
+        for _ in range(repeats):
+            np.sqrt(np.multiply(a, b, out=result), out=result)
+        connection.send(time.perf_counter() - started)
+
+
+class BothBusy:
+    """Both CPUs busy at once (one pinned process each, started once, idle on a pipe while a trial runs): a
+    slowdown that appears only when the two CPUs work together - as a training step keeps them - shows here and not
+    in the one-at-a-time reading."""
+
+    def __init__(self, cpus, repeats: int):
+        self.connections, self.workers = [], []
+        context = multiprocessing.get_context("fork")
+        for cpu in cpus:
+            ours, theirs = context.Pipe()
+            worker = context.Process(target=_busy_worker, args=(cpu, repeats, theirs), daemon=True)
+            worker.start()
+            self.connections.append(ours)
+            self.workers.append(worker)
+
+    def read(self) -> float:
+        """The mean log of each CPU's chunk time, both running at once, three chunks in a row (their median)."""
+        chunks = []
+        for _ in range(3):
+            for connection in self.connections:
+                connection.send(True)
+            chunks.append(np.mean([math.log(connection.recv()) for connection in self.connections]))
+        return float(np.median(chunks))
+
+
 def correlation(x, y) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
@@ -104,19 +146,22 @@ def main() -> None:
     args = parser.parse_args()
     strategies = args.strategies.split(",")
     meter, rng = Meter(), random.Random(args.seed)
+    together = BothBusy(meter.cpus, meter.repeats["compute"])
     print(f"Python {sys.version.split()[0]}, CPUs {meter.cpus}; chunk repetitions {meter.repeats}", flush=True)
     rows = []
     for round_number in range(1, args.rounds + 1):
         order = strategies[:]
         rng.shuffle(order)
         for strategy in order:
-            before = meter.read()
+            before, together_before = meter.read(), together.read()
             figures = forked_trials.fresh(strategy)
-            after = meter.read()
+            after, together_after = meter.read(), together.read()
             rows.append({"round": round_number, "strategy": strategy, "step": figures["step"],
-                         "before": before["reading"], "after": after["reading"]})
+                         "before": before["reading"], "after": after["reading"],
+                         "together": (together_before + together_after) / 2})
             print(f"round {round_number}: {strategy:<14} step {1000 * figures['step']:.1f} ms; reading before "
-                  f"{math.exp(before['reading']) * 1000:.2f} ms, after {math.exp(after['reading']) * 1000:.2f} ms "
+                  f"{math.exp(before['reading']) * 1000:.2f} ms, after {math.exp(after['reading']) * 1000:.2f} ms; both CPUs "
+                  f"together {math.exp(together_before) * 1000:.2f} / {math.exp(together_after) * 1000:.2f} ms "
                   f"({', '.join(f'{k} {1000 * v:.1f}' for k, v in before.items() if k != 'reading')})", flush=True)
     print()
     steps = np.log([r["step"] for r in rows])
@@ -127,6 +172,10 @@ def main() -> None:
     centred_reading = reading - [means[r["strategy"]][1] for r in rows]
     print(f"log step against log reading, each strategy's mean taken out: r = {correlation(centred_steps, centred_reading):+.2f} "
           f"over {len(rows)} trials")
+    centred_together = np.array([r["together"] for r in rows]) - [
+        np.mean([q["together"] for q in rows if q["strategy"] == r["strategy"]]) for r in rows]
+    print(f"log step against log reading of both CPUs together, each strategy's mean taken out: "
+          f"r = {correlation(centred_steps, centred_together):+.2f}")
     print(f"reading before against after (log): r = {correlation([r['before'] for r in rows], [r['after'] for r in rows]):+.2f}")
     print("mean log reading per strategy, against arrays' (a strategy that moved the machine would show here): " +
           ", ".join(f"{s} {math.exp(means[s][1] - means['arrays'][1]):.3f}" for s in strategies if "arrays" in means))
