@@ -89,9 +89,10 @@ def read_trial(stream, started: float) -> dict:
     return {"wall": wall, "outside": wall - in_epochs, "step": float(np.median(epochs[-1]["step_seconds"]))}
 
 
-def fresh(strategy: str) -> dict:
+def fresh(strategy: str, prefix: tuple = ()) -> dict:
+    """The trial in a new interpreter, as the study runs it; `prefix`: a command that runs it (e.g. setarch)."""
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "study.trial", spec_for(strategy)], cwd=ROOT, text=True,
+    child = subprocess.Popen([*prefix, sys.executable, "-m", "study.trial", spec_for(strategy)], cwd=ROOT, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     figures = read_trial(child.stdout, started)
     child.wait()

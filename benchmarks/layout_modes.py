@@ -1,0 +1,74 @@
+#!/usr/bin/env python
+"""Is a fresh trial's slow step mode its process' memory layout (issue 20)?
+
+On the 2-core development machine a trial's steady steps run at about 60 ms or about 80 ms, for every feed alike,
+and the mode covers a whole trial: it is what keeps the per-step verdicts open. The machine's speed read while
+nothing runs does not predict it (benchmarks/quiet_probe.py: r +0.11 over 56 trials), and trials forked from one
+process that had imported TensorFlow ran slow less often than fresh ones (5 of 40 against 14 of 40,
+reports/benchmarks/forked_trials.txt, fifth run). Forked children share their parent's address-space layout; fresh
+processes each get a new random one (ASLR). If the layout decides the mode, fresh processes started with ASLR off
+(`setarch -R`: every process of a strategy gets the same layout) run every trial of a strategy in the same mode.
+
+Each round runs every strategy twice, fresh: once as the study does and once under `setarch <arch> -R`, the two in
+alternating order, the strategies in a new seeded order. Printed per trial its median steady step; then per design
+and strategy how many trials ran slow (median step over 1.15 times the fastest trial's of that strategy), and
+each design's SD of the per-step log ratio against `arrays` over rounds. Nothing else should run on the machine.
+
+    python benchmarks/layout_modes.py arrays,tfdata --rounds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import forked_trials  # noqa: E402  (its fresh trial and its interval, not written twice)
+
+DESIGNS = {"random layout": (), "fixed layout": ("setarch", platform.machine(), "-R")}
+SLOW = 1.15
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("strategies", nargs="?", default="arrays,tfdata")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    strategies, rng = args.strategies.split(","), random.Random(args.seed)
+    steps = {}
+    for round_number in range(1, args.rounds + 1):
+        order = strategies[:]
+        rng.shuffle(order)
+        designs = list(DESIGNS) if round_number % 2 else list(reversed(DESIGNS))
+        for strategy in order:
+            for design in designs:
+                step = forked_trials.fresh(strategy, DESIGNS[design])["step"]
+                steps[round_number, design, strategy] = step
+                print(f"round {round_number}: {design}: {strategy:<14} median steady step {1000 * step:.1f} ms", flush=True)
+    print()
+    rounds = range(1, args.rounds + 1)
+    for strategy in strategies:
+        fastest = min(v for (_, _, s), v in steps.items() if s == strategy)
+        for design in DESIGNS:
+            mine = [steps[r, design, strategy] for r in rounds]
+            slow = sum(v > SLOW * fastest for v in mine)
+            print(f"{strategy:<14} {design}: {slow} of {len(mine)} trials slow (over {SLOW} x its fastest, "
+                  f"{1000 * fastest:.1f} ms); steps {', '.join(f'{1000 * v:.0f}' for v in mine)} ms")
+    if "arrays" in strategies:
+        print("\nstep / arrays' step, paired within rounds (95% t interval over rounds, SD of the log ratio):")
+        for strategy in strategies:
+            if strategy != "arrays":
+                for design in DESIGNS:
+                    print(f"  {strategy} {design}: " + forked_trials.interval(
+                        [steps[r, design, strategy] for r in rounds], [steps[r, design, "arrays"] for r in rounds]))
+
+
+if __name__ == "__main__":
+    main()
