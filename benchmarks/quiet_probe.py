@@ -18,7 +18,9 @@ is the mean log of the four. Each trial is the study's own (`python -m study.tri
 
 Then, as a second reading (`together`), both CPUs run the compute chunk at once, one pinned process each, three
 chunks in a row: a slowdown that comes only when the two CPUs work together (as a training step keeps them) would
-show there.
+show there. And a third (`wake`): the median round trip of one byte between two processes pinned to the two CPUs,
+each blocked until the other writes - the time to wake the other CPU, which a step's hand-offs between its two
+threads pay hundreds of times.
 
 Printed per trial its step and readings; then, decided in advance:
 - the correlation of log step with log reading (before and after averaged) across trials, each strategy's mean
@@ -134,6 +136,41 @@ class BothBusy:
         return float(np.median(chunks))
 
 
+class WakeUps:
+    """The time to wake the other CPU: this process (pinned to the first CPU) and an echo process pinned to the
+    second pass one byte back and forth through pipes, each blocked in `read` until the other writes, so that every
+    half of a round trip wakes a process on the other CPU. A training step of the LSTM hands work between its two
+    threads hundreds of times (80 time steps forward and back), and one intra-op thread shortened it by 12-18%
+    (docs/RESULTS.md): if waking the other CPU is slow in spells, this reading shows it and the compute readings do not."""
+
+    ROUND_TRIPS = 2000
+
+    def __init__(self, cpus):
+        self.cpus = cpus
+        (self.echo_in, self.ours_out), (self.ours_in, self.echo_out) = os.pipe(), os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.sched_setaffinity(0, {cpus[-1]})
+            while os.read(self.echo_in, 1) == b"x":
+                os.write(self.echo_out, b"x")
+            os._exit(0)
+
+    def read(self) -> float:
+        """The log of the median round trip's seconds."""
+        everywhere = os.sched_getaffinity(0)
+        trips = np.empty(self.ROUND_TRIPS)
+        try:
+            os.sched_setaffinity(0, {self.cpus[0]})
+            for i in range(self.ROUND_TRIPS):
+                started = time.perf_counter()
+                os.write(self.ours_out, b"x")
+                os.read(self.ours_in, 1)
+                trips[i] = time.perf_counter() - started
+        finally:
+            os.sched_setaffinity(0, everywhere)
+        return float(math.log(np.median(trips)))
+
+
 def correlation(x, y) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
@@ -147,21 +184,23 @@ def main() -> None:
     strategies = args.strategies.split(",")
     meter, rng = Meter(), random.Random(args.seed)
     together = BothBusy(meter.cpus, meter.repeats["compute"])
+    wake_ups = WakeUps(meter.cpus)
     print(f"Python {sys.version.split()[0]}, CPUs {meter.cpus}; chunk repetitions {meter.repeats}", flush=True)
     rows = []
     for round_number in range(1, args.rounds + 1):
         order = strategies[:]
         rng.shuffle(order)
         for strategy in order:
-            before, together_before = meter.read(), together.read()
+            before, together_before, wake_before = meter.read(), together.read(), wake_ups.read()
             figures = forked_trials.fresh(strategy)
-            after, together_after = meter.read(), together.read()
+            after, together_after, wake_after = meter.read(), together.read(), wake_ups.read()
             rows.append({"round": round_number, "strategy": strategy, "step": figures["step"],
                          "before": before["reading"], "after": after["reading"],
-                         "together": (together_before + together_after) / 2})
+                         "together": (together_before + together_after) / 2, "wake": (wake_before + wake_after) / 2})
             print(f"round {round_number}: {strategy:<14} step {1000 * figures['step']:.1f} ms; reading before "
                   f"{math.exp(before['reading']) * 1000:.2f} ms, after {math.exp(after['reading']) * 1000:.2f} ms; both CPUs "
-                  f"together {math.exp(together_before) * 1000:.2f} / {math.exp(together_after) * 1000:.2f} ms "
+                  f"together {math.exp(together_before) * 1000:.2f} / {math.exp(together_after) * 1000:.2f} ms; a round trip "
+                  f"to the other CPU {math.exp(wake_before) * 1e6:.1f} / {math.exp(wake_after) * 1e6:.1f} us "
                   f"({', '.join(f'{k} {1000 * v:.1f}' for k, v in before.items() if k != 'reading')})", flush=True)
     print()
     steps = np.log([r["step"] for r in rows])
@@ -176,6 +215,10 @@ def main() -> None:
         np.mean([q["together"] for q in rows if q["strategy"] == r["strategy"]]) for r in rows]
     print(f"log step against log reading of both CPUs together, each strategy's mean taken out: "
           f"r = {correlation(centred_steps, centred_together):+.2f}")
+    centred_wake = np.array([r["wake"] for r in rows]) - [
+        np.mean([q["wake"] for q in rows if q["strategy"] == r["strategy"]]) for r in rows]
+    print(f"log step against log round trip to the other CPU, each strategy's mean taken out: "
+          f"r = {correlation(centred_steps, centred_wake):+.2f}")
     print(f"reading before against after (log): r = {correlation([r['before'] for r in rows], [r['after'] for r in rows]):+.2f}")
     print("mean log reading per strategy, against arrays' (a strategy that moved the machine would show here): " +
           ", ".join(f"{s} {math.exp(means[s][1] - means['arrays'][1]):.3f}" for s in strategies if "arrays" in means))
