@@ -14,7 +14,12 @@ alternating order, the strategies in a new seeded order. Printed per trial its m
 and strategy how many trials ran slow (median step over 1.15 times the fastest trial's of that strategy), and
 each design's SD of the per-step log ratio against `arrays` over rounds. Nothing else should run on the machine.
 
+With `--compare threads` the second design runs every trial with one thread in each of TensorFlow's pools instead
+(TF_NUM_INTRAOP_THREADS=1, TF_NUM_INTEROP_THREADS=1): if the slow mode comes from the step handing work between its
+threads on the two CPUs (a round trip between them tracks it in part, benchmarks/quiet_probe.py), it never meets it.
+
     python benchmarks/layout_modes.py arrays,tfdata --rounds 10
+    python benchmarks/layout_modes.py arrays,tfdata --rounds 10 --compare threads
 """
 
 from __future__ import annotations
@@ -31,7 +36,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import forked_trials  # noqa: E402  (its fresh trial and its interval, not written twice)
 
-DESIGNS = {"random layout": (), "fixed layout": ("setarch", platform.machine(), "-R")}
+# The designs compared, by --compare: each a command prefix for the trial's process.
+COMPARISONS = {
+    "layout": {"random layout": (), "fixed layout": ("setarch", platform.machine(), "-R")},
+    # One thread in each of TensorFlow's pools (TF_NUM_*_THREADS, read when its pools are made): if the slow mode
+    # is the step handing work between its threads across the two CPUs, a single-threaded step never meets it.
+    "threads": {"default pools": (), "one thread each": ("env", "TF_NUM_INTRAOP_THREADS=1", "TF_NUM_INTEROP_THREADS=1")},
+}
 SLOW = 1.15
 
 
@@ -40,23 +51,25 @@ def main() -> None:
     parser.add_argument("strategies", nargs="?", default="arrays,tfdata")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare", choices=sorted(COMPARISONS), default="layout")
     args = parser.parse_args()
+    designs_compared = COMPARISONS[args.compare]
     strategies, rng = args.strategies.split(","), random.Random(args.seed)
     steps = {}
     for round_number in range(1, args.rounds + 1):
         order = strategies[:]
         rng.shuffle(order)
-        designs = list(DESIGNS) if round_number % 2 else list(reversed(DESIGNS))
+        designs = list(designs_compared) if round_number % 2 else list(reversed(designs_compared))
         for strategy in order:
             for design in designs:
-                step = forked_trials.fresh(strategy, DESIGNS[design])["step"]
+                step = forked_trials.fresh(strategy, designs_compared[design])["step"]
                 steps[round_number, design, strategy] = step
                 print(f"round {round_number}: {design}: {strategy:<14} median steady step {1000 * step:.1f} ms", flush=True)
     print()
     rounds = range(1, args.rounds + 1)
     for strategy in strategies:
         fastest = min(v for (_, _, s), v in steps.items() if s == strategy)
-        for design in DESIGNS:
+        for design in designs_compared:
             mine = [steps[r, design, strategy] for r in rounds]
             slow = sum(v > SLOW * fastest for v in mine)
             print(f"{strategy:<14} {design}: {slow} of {len(mine)} trials slow (over {SLOW} x its fastest, "
@@ -65,7 +78,7 @@ def main() -> None:
         print("\nstep / arrays' step, paired within rounds (95% t interval over rounds, SD of the log ratio):")
         for strategy in strategies:
             if strategy != "arrays":
-                for design in DESIGNS:
+                for design in designs_compared:
                     print(f"  {strategy} {design}: " + forked_trials.interval(
                         [steps[r, design, strategy] for r in rounds], [steps[r, design, "arrays"] for r in rounds]))
 
