@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Is a fresh trial's slow step mode its process' memory layout (issue 20)?
+"""Does a fresh trial's step mode come from its process' memory layout, or from its threads (issue 20)?
 
 On the 2-core development machine a trial's steady steps run at about 60 ms or about 80 ms, for every feed alike,
 and the mode covers a whole trial: it is what keeps the per-step verdicts open. The machine's speed read while
