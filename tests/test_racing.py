@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from study import blocks, schema, stats
+from study import blocks, budget, schema, stats
 from study.config import StudyConfig
 from study.plan import plan_blocks
 from tests.test_stats import _allowance
@@ -132,7 +132,7 @@ def test_each_look_that_goes_on_says_the_re_plan_and_keeps_it_in_plan_json(monke
     _, lines, _, _ = _run(monkeypatch, tmp_path, lambda blocks_run: blocks.Look(set(), False, open_verdicts))
     said = [line for line in lines if line.startswith("Re-planned after")]
     assert len(said) == 2 and said[0].startswith("Re-planned after 4 blocks from what they measured: a block-to-block "
-                                                 "spread of 0.05 (the prior was 0.08)")
+                                                 f"spread of 0.05 (the prior was {budget.PRIOR_SPREAD:.2f})")
     assert "1 of the 2 open verdict(s) are expected to decide" in said[0]
     replans = json.loads((tmp_path / "plan.json").read_text())["replans"]
     assert [r["blocks_run"] for r in replans] == [4, 5] and [r["more_blocks"] for r in replans] == [2, 1]

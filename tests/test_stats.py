@@ -207,7 +207,7 @@ def test_detectable_difference_shrinks_with_blocks_and_grows_with_spread():
     assert stats.detectable_difference(0.04, 10) > stats.detectable_difference(0.04, 40)
     assert stats.detectable_difference(0.02, 10) < stats.detectable_difference(0.04, 10)
     # A plan of 6 blocks, looked at from 4: the multiplier at its end is 3.22 (module docstring); the
-    # budget planner's prior spread of 0.08 then detects 23%, a fixed plan of 6 blocks 18%.
+    # spread of 0.08 then detects 23%, a fixed plan of 6 blocks 18%.
     assert stats.detectable_difference(0.08, 6) == pytest.approx(math.expm1(2 * 3.22 * 0.08 / math.sqrt(6)), rel=0.01)
     assert stats.detectable_difference(0.08, 6) == pytest.approx(0.234, abs=0.001)
     assert stats.detectable_difference(0.08, 6, sequential=False) == pytest.approx(0.183, abs=0.001)
