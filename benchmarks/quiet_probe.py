@@ -150,10 +150,14 @@ class WakeUps:
         (self.echo_in, self.ours_out), (self.ours_in, self.echo_out) = os.pipe(), os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
+            os.close(self.ours_out)  # so that the read below ends when this benchmark does, and the echo with it
+            os.close(self.ours_in)
             os.sched_setaffinity(0, {cpus[-1]})
             while os.read(self.echo_in, 1) == b"x":
                 os.write(self.echo_out, b"x")
             os._exit(0)
+        os.close(self.echo_in)  # the echo's ends are the echo's
+        os.close(self.echo_out)
 
     def read(self) -> float:
         """The log of the median round trip's seconds."""
