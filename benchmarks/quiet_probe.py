@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -207,40 +208,30 @@ def main() -> None:
                   f"to the other CPU {math.exp(wake_before) * 1e6:.1f} / {math.exp(wake_after) * 1e6:.1f} us "
                   f"({', '.join(f'{k} {1000 * v:.1f}' for k, v in before.items() if k != 'reading')})", flush=True)
     print()
-    steps = np.log([r["step"] for r in rows])
-    reading = np.array([(r["before"] + r["after"]) / 2 for r in rows])
-    means = {s: (np.mean([math.log(r["step"]) for r in rows if r["strategy"] == s]),
-                 np.mean([(r["before"] + r["after"]) / 2 for r in rows if r["strategy"] == s])) for s in strategies}
-    centred_steps = steps - [means[r["strategy"]][0] for r in rows]
-    centred_reading = reading - [means[r["strategy"]][1] for r in rows]
-    print(f"log step against log reading, each strategy's mean taken out: r = {correlation(centred_steps, centred_reading):+.2f} "
-          f"over {len(rows)} trials")
-    centred_together = np.array([r["together"] for r in rows]) - [
-        np.mean([q["together"] for q in rows if q["strategy"] == r["strategy"]]) for r in rows]
-    print(f"log step against log reading of both CPUs together, each strategy's mean taken out: "
-          f"r = {correlation(centred_steps, centred_together):+.2f}")
-    centred_wake = np.array([r["wake"] for r in rows]) - [
-        np.mean([q["wake"] for q in rows if q["strategy"] == r["strategy"]]) for r in rows]
-    print(f"log step against log round trip to the other CPU, each strategy's mean taken out: "
-          f"r = {correlation(centred_steps, centred_wake):+.2f}")
-    print(f"reading before against after (log): r = {correlation([r['before'] for r in rows], [r['after'] for r in rows]):+.2f}")
-    print("mean log reading per strategy, against arrays' (a strategy that moved the machine would show here): " +
-          ", ".join(f"{s} {math.exp(means[s][1] - means['arrays'][1]):.3f}" for s in strategies if "arrays" in means))
+    trials = pd.DataFrame(rows).assign(log_step=lambda t: np.log(t["step"]), reading=lambda t: (t["before"] + t["after"]) / 2)
+
+    def centred(column: str) -> pd.Series:
+        """The column with each strategy's own mean taken out: what is left is the machine's, not the strategy's."""
+        return trials[column] - trials.groupby("strategy")[column].transform("mean")
+
+    for column, what in (("reading", "log reading"), ("together", "log reading of both CPUs together"),
+                         ("wake", "log round trip to the other CPU")):
+        print(f"log step against {what}, each strategy's mean taken out: "
+              f"r = {correlation(centred('log_step'), centred(column)):+.2f} over {len(trials)} trials")
+    print(f"reading before against after (log): r = {correlation(trials['before'], trials['after']):+.2f}")
     if "arrays" in strategies:
-        by = {(r["round"], r["strategy"]): r for r in rows}
+        mean_reading = trials.groupby("strategy")["reading"].mean()
+        print("mean log reading per strategy, against arrays' (a strategy that moved the machine would show here): " +
+              ", ".join(f"{s} {math.exp(mean_reading[s] - mean_reading['arrays']):.3f}" for s in strategies))
+        by = trials.set_index(["round", "strategy"])
         rounds = range(1, args.rounds + 1)
+        referenced = by["step"] / np.exp(by["reading"])  # each trial's step over its own reading
         print("\nstep / arrays' step, paired within rounds (95% t interval over rounds, SD of the log ratio):")
         for s in strategies:
-            if s == "arrays":
-                continue
-            raw = forked_trials.interval([by[r, s]["step"] for r in rounds], [by[r, "arrays"]["step"] for r in rounds])
-
-            def referenced(key):
-                return by[key]["step"] / math.exp((by[key]["before"] + by[key]["after"]) / 2)
-
-            ref = forked_trials.interval([referenced((r, s)) for r in rounds], [referenced((r, "arrays")) for r in rounds])
-            print(f"  {s:<14} raw {raw}   referenced {ref}")
-
+            if s != "arrays":
+                raw = forked_trials.interval([by.loc[(r, s), "step"] for r in rounds], [by.loc[(r, "arrays"), "step"] for r in rounds])
+                ref = forked_trials.interval([referenced[r, s] for r in rounds], [referenced[r, "arrays"] for r in rounds])
+                print(f"  {s:<14} raw {raw}   referenced {ref}")
 
 if __name__ == "__main__":
     main()
