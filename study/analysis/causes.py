@@ -9,6 +9,7 @@ import math
 import pandas as pd
 
 from study import stats
+from study.analysis.epochs import per_block
 from study.schema import COMPUTE_BOUND
 
 AT_LIMIT = "at the limit"
@@ -56,13 +57,12 @@ def diagnostic(limit_trials: pd.DataFrame, blocks, statistics) -> Diagnostic | N
     ran = ran[ran["diagnostic"].astype(str).str.len() > 0]
     if ran.empty:
         return None
-    per_block = lambda column: [ran.loc[ran["repeat"] == block, column].to_numpy(float) for block in blocks]  # noqa: E731
     changes = str(ran["diagnostic"].iloc[0])
     name = f"{COMPUTE_BOUND}, {changes}"
     return Diagnostic(
         changes,
-        stats.compare(name, COMPUTE_BOUND, per_block(columns[1]), per_block(columns[2]), **statistics),
-        stats.compare(name, COMPUTE_BOUND, per_block(columns[3]), per_block(columns[4]), **statistics),
+        stats.compare(name, COMPUTE_BOUND, per_block(ran, columns[1], blocks), per_block(ran, columns[2], blocks), **statistics),
+        stats.compare(name, COMPUTE_BOUND, per_block(ran, columns[3], blocks), per_block(ran, columns[4], blocks), **statistics),
     )
 
 

@@ -66,3 +66,8 @@ def outside_steps(results: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
     """Per epoch: wall seconds spent outside training steps (epoch time minus the sum of its step times)."""
     parts = epoch_parts(results, steps)
     return parts.assign(outside_seconds=parts["epoch_seconds"] - parts["in_steps_seconds"])
+
+
+def per_block(rows: pd.DataFrame, column: str, blocks) -> list:
+    """A column's values block by block, in `blocks`' order: what stats.compare pairs."""
+    return [rows.loc[rows["repeat"] == block, column].to_numpy(float) for block in blocks]

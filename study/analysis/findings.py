@@ -14,7 +14,7 @@ import pandas as pd
 from study import bootstrap, projection, stats
 from study.analysis import boundary as boundaries
 from study.analysis import causes as why
-from study.analysis.epochs import cpu_per_step
+from study.analysis.epochs import cpu_per_step, per_block
 from study.analysis.full_size import compare_projected
 from study.schema import COMPUTE_BOUND
 
@@ -86,11 +86,6 @@ class Context:
 
     def compare_projected(self, strategy, other, confidence: float = stats.CONFIDENCE):
         return compare_projected(self.projected, strategy, other, self.blocks, dict(self.statistics, confidence=confidence))
-
-
-def per_block(rows: pd.DataFrame, column: str, blocks) -> list:
-    """A column's values block by block, in `blocks`' order: what stats.compare pairs."""
-    return [rows.loc[rows["repeat"] == block, column].to_numpy(float) for block in blocks]
 
 
 def _comparison(strategy, other_name, rows, at_value, blocks, column, statistics):

@@ -9,8 +9,7 @@ import dataclasses
 import pandas as pd
 
 from study import schema, stats
-from study.analysis.epochs import cpu_per_step
-from study.analysis.findings import per_block
+from study.analysis.epochs import cpu_per_step, per_block
 
 
 @dataclasses.dataclass(frozen=True)
